@@ -1,0 +1,84 @@
+"""Bounded retries on consume, then the record goes to `<topic>.dlq` with the reason; a partition never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from typing import Any
+
+import asyncpg
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+
+from hotline_common.envelope import EnvelopeError
+
+log = logging.getLogger("hotline.deadletter")
+
+MAX_ATTEMPTS = 5
+# Errors of the infrastructure, not of the record: retried forever (with backoff) instead of dead-lettered,
+# because dead-lettering a good case while PostgreSQL restarts would lose it from the normal flow.
+TRANSIENT = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+# Errors that no retry can fix: the record itself is bad.
+POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, EnvelopeError)
+
+_attempts: dict[tuple[str, int, int], int] = {}
+
+
+def backoff(attempt: int, *, base: float = 0.2, cap: float = 10.0) -> float:
+    """Exponential backoff with full jitter."""
+    return float(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 - jitter, not crypto
+
+
+class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        record = msg.raw_message
+        key = (record.topic, record.partition, record.offset)
+        try:
+            result = await call_next(msg)
+        except TRANSIENT as exc:
+            n = _attempts[key] = _attempts.get(key, 0) + 1
+            log.warning("transient error on %s@%s:%s (try %d): %r", *key, n, exc)
+            await asyncio.sleep(backoff(n, cap=5.0))
+            raise
+        except POISON as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            return None
+        except Exception as exc:
+            n = _attempts[key] = _attempts.get(key, 0) + 1
+            if n < MAX_ATTEMPTS:
+                log.warning("error on %s@%s:%s (try %d of %d): %r", *key, n, MAX_ATTEMPTS, exc)
+                await asyncio.sleep(backoff(n, cap=2.0))
+                raise
+            await self._dead_letter(record, exc, attempts=n)
+            return None
+        _attempts.pop(key, None)
+        return result
+
+    async def _dead_letter(self, record: Any, exc: BaseException, *, attempts: int) -> None:
+        broker = self.context.get("broker")
+        headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
+        headers.update(
+            {
+                "dlq_error": type(exc).__name__,
+                "dlq_reason": str(exc)[:2000],
+                "dlq_topic": record.topic,
+                "dlq_partition": str(record.partition),
+                "dlq_offset": str(record.offset),
+                "dlq_attempts": str(attempts),
+            }
+        )
+        # The original bytes, untouched, so a replay is exact.
+        await broker.publish(record.value, topic=f"{record.topic}.dlq", key=record.key, headers=headers)
+        _attempts.pop((record.topic, record.partition, record.offset), None)
+        log.error("dead-lettered %s@%s:%s after %d attempt(s): %s", record.topic, record.partition,
+                  record.offset, attempts, type(exc).__name__)

@@ -1,0 +1,55 @@
+"""The Kafka broker factory and consumer options: delivery guarantees are set here, once, explicitly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+
+from hotline_common.deadletter import DeadLetterMiddleware
+from hotline_common.settings import ServiceSettings
+
+# aiokafka defaults to acks=1 without idempotence: a leader failover can lose or duplicate records.
+PRODUCER_GUARANTEES: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
+
+# FastStream's default AckPolicy.ACK_FIRST commits on receipt (at-most-once). NACK_ON_ERROR commits only
+# after the handler returned, and seeks back to the record when it raised, so a crash replays it.
+CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
+
+
+def make_broker(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    tracer_provider: TracerProvider | None = None,
+    extra_middlewares: Sequence[Any] = (),
+) -> KafkaBroker:
+    """One broker per process: idempotent producer with acks=all, telemetry and dead-lettering on consume."""
+    middlewares: list[Any] = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)]
+    middlewares.append(DeadLetterMiddleware)
+    middlewares.extend(extra_middlewares)
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"hotline-{service}",
+        # A few ms of linger lets the outbox relay's concurrent sends share one request.
+        linger_ms=5,
+        request_timeout_ms=30_000,
+        middlewares=middlewares,
+        logger=logging.getLogger(f"hotline.{service}.kafka"),
+        graceful_timeout=15.0,
+        **PRODUCER_GUARANTEES,
+    )
+
+
+def consumer_options(service: str) -> dict[str, Any]:
+    """Subscriber keyword arguments for a consumer-group member of `service`."""
+    return {
+        "group_id": f"hotline-{service}",
+        "ack_policy": CONSUMER_ACK_POLICY,
+        "auto_offset_reset": "earliest",
+    }

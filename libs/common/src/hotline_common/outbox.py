@@ -1,0 +1,155 @@
+"""The transactional outbox: events are written in the same transaction as the state, then relayed to Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from hotline_common.envelope import ce_headers
+from hotline_common.events import Event
+from hotline_common.topics import TopicSpec
+
+log = logging.getLogger("hotline.outbox")
+_propagator = TraceContextTextMapPropagator()
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+async def enqueue(conn: asyncpg.Connection, spec: TopicSpec, event: Event, *, source: str) -> None:
+    """Add one event to the outbox. Call inside the transaction that writes the state it describes."""
+    if not isinstance(event, spec.model):
+        raise TypeError(f"{type(event).__name__} does not belong on {spec.name}")
+    headers = ce_headers(event, source=source, traceparent=current_traceparent())
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)",
+        spec.name,
+        event.subject(),
+        headers,
+        event.model_dump_json().encode("utf-8"),
+    )
+    # Wakes the relay at commit (NOTIFY is transactional), so latency is not the poll interval.
+    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
+
+
+async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[Event], *, source: str) -> None:
+    """Add many events in one round trip (seeding, bulk changes); same transaction rule as `enqueue`."""
+    traceparent = current_traceparent()
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)",
+        [
+            (spec.name, e.subject(), ce_headers(e, source=source, traceparent=traceparent),
+             e.model_dump_json().encode("utf-8"))
+            for e in events
+        ],
+    )
+    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
+
+
+async def claim_once(conn: asyncpg.Connection, event_id: Any, topic: str) -> bool:
+    """Record `event_id` in the inbox; False if it was processed already (the handler must then do nothing)."""
+    status: str = await conn.execute(
+        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING", event_id, topic
+    )
+    return status.endswith(" 1")
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and deletes them once Kafka has acknowledged them (acks=all).
+
+    Only one relay per schema is active (a PostgreSQL advisory lock), which keeps per-key order across
+    replicas; the others wait and take over when its connection dies.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, schema: str, batch_size: int = 500,
+                 poll_interval: float = 1.0) -> None:
+        self.pool = pool
+        self.broker = broker
+        self.schema = schema
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.published = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # PostgreSQL or Kafka away: keep the rows, try again shortly
+                log.warning("outbox relay for %s paused: %r", self.schema, exc)
+                await asyncio.sleep(1.0)
+
+    async def _lead(self) -> None:
+        lock = zlib.crc32(f"outbox:{self.schema}".encode())
+        async with self.pool.acquire() as leader:
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", lock):
+                await asyncio.sleep(2.0)
+            await leader.add_listener(f"{self.schema}_outbox", self._on_notify)
+            try:
+                while True:
+                    sent = await self.relay_batch()
+                    if sent < self.batch_size:
+                        self._wake.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            finally:
+                with contextlib.suppress(Exception):
+                    await leader.remove_listener(f"{self.schema}_outbox", self._on_notify)
+                    await leader.execute("SELECT pg_advisory_unlock($1)", lock)
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def relay_batch(self) -> int:
+        """Publish one batch; the rows are deleted only if every record of it was acknowledged."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE",
+                self.batch_size,
+            )
+            if not rows:
+                return 0
+            # Send all without waiting, then wait for all: the producer pipelines them per partition, in order.
+            futures = []
+            for row in rows:
+                headers = row["headers"]
+                ctx = _propagator.extract(headers)
+                with trace.get_tracer("hotline.outbox").start_as_current_span(
+                    f"{row['topic']} publish", context=ctx, kind=trace.SpanKind.PRODUCER
+                ):
+                    futures.append(
+                        await self.broker.publish(
+                            row["payload"],
+                            topic=row["topic"],
+                            key=row["key"].encode(),
+                            headers=headers,
+                            no_confirm=True,
+                        )
+                    )
+            await asyncio.gather(*futures)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)

@@ -1,0 +1,112 @@
+"""The composition every service shares: telemetry, pool + migrations, topic catalogue, broker, outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+
+from hotline_common import db
+from hotline_common.catalogue import apply_catalogue
+from hotline_common.kafka import make_broker
+from hotline_common.outbox import OutboxRelay
+from hotline_common.settings import ServiceSettings
+from hotline_common.telemetry import setup_telemetry
+
+log = logging.getLogger("hotline.runtime")
+T = TypeVar("T")
+STARTUP_TIMEOUT = 120.0
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; handlers reach it through the FastStream context as `runtime`."""
+
+    service: str
+    settings: ServiceSettings
+    broker: KafkaBroker
+    tracer_provider: TracerProvider
+    pool: asyncpg.Pool | None = None
+    relay: OutboxRelay | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    # Further readiness conditions of this service (e.g. "the center index is loaded").
+    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        assert self.pool is not None, "the database pool is not open yet"
+        return self.pool
+
+    @property
+    def source(self) -> str:
+        """CloudEvents `source` of the events this service produces."""
+        return f"/hotline/{self.service}"
+
+    async def ready(self) -> dict[str, bool]:
+        database = self.pool is not None and await db.ping(self.pool)
+        try:
+            kafka = bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            kafka = False
+        return {"database": database, "kafka": kafka, **{name: check() for name, check in self.checks.items()}}
+
+
+def build_runtime(settings: ServiceSettings, *, service: str) -> Runtime:
+    provider = setup_telemetry(settings, service=service)
+    broker = make_broker(settings, service=service, tracer_provider=provider)
+    runtime = Runtime(service=service, settings=settings, broker=broker, tracer_provider=provider)
+    broker.context.set_global("runtime", runtime)
+    return runtime
+
+
+async def retry_until_up(what: str, attempt: Callable[[], Awaitable[T]], timeout: float = STARTUP_TIMEOUT) -> T:
+    """At start-up a dependency may still be booting (docker compose, make up): wait for it, loudly."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} still unreachable after {timeout:.0f}s: {exc!r}") from exc
+            log.warning("waiting for %s: %r", what, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime, *, migrations: Path, before_consuming: Callable[[], Awaitable[None]]
+                  | None = None) -> AsyncIterator[Runtime]:
+    """Open everything in order, yield, close in reverse. `before_consuming` runs before subscribers start."""
+    settings, service = runtime.settings, runtime.service
+    runtime.pool = await retry_until_up(
+        "PostgreSQL", lambda: db.create_pool(settings.database_url, schema=service,
+                                             max_size=settings.database_pool_max)
+    )
+    try:
+        await db.migrate(runtime.db, schema=service, directory=migrations)
+        await retry_until_up("Kafka", lambda: apply_catalogue(settings))
+        await retry_until_up("Kafka broker", runtime.broker.connect)
+        runtime.relay = OutboxRelay(runtime.db, runtime.broker, schema=service)
+        runtime.relay.start()
+        if before_consuming is not None:
+            await before_consuming()
+        await runtime.broker.start()
+        log.info("%s started", service)
+        yield runtime
+    finally:
+        with contextlib.suppress(Exception):
+            await runtime.broker.stop()
+        if runtime.relay:
+            await runtime.relay.stop()
+        await runtime.pool.close()
+        runtime.tracer_provider.shutdown()

@@ -1,0 +1,61 @@
+"""The topic catalogue: every topic's name, event model, partitions, retention and compaction, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline_common.events import (
+    AlertFailed,
+    AlertSent,
+    CaseReported,
+    CaseRouted,
+    CaseUnroutable,
+    CenterRecord,
+    Event,
+    ResponderRecord,
+)
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    model: type[Event]
+    retention_ms: int = 30 * DAY_MS
+    compacted: bool = False
+    # None: the settings' partition count. Registry topics are small and read whole by every consumer.
+    partitions: int | None = None
+
+    @property
+    def dlq(self) -> str:
+        """The dead-letter topic that takes this topic's poison records."""
+        return f"{self.name}.dlq"
+
+    def configs(self) -> dict[str, str]:
+        if self.compacted:
+            # Compacted state never expires; tombstones linger a day so slow readers see deletions.
+            return {"cleanup.policy": "compact", "retention.ms": "-1", "delete.retention.ms": str(DAY_MS)}
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
+
+
+CASE_REPORTED = TopicSpec("hotline.case.reported.v1", CaseReported)
+CASE_ROUTED = TopicSpec("hotline.case.routed.v1", CaseRouted)
+CASE_UNROUTABLE = TopicSpec("hotline.case.unroutable.v1", CaseUnroutable)
+ALERT_SENT = TopicSpec("hotline.alert.sent.v1", AlertSent)
+ALERT_FAILED = TopicSpec("hotline.alert.failed.v1", AlertFailed)
+REGISTRY_CENTER = TopicSpec("registry.center.v1", CenterRecord, compacted=True, partitions=1)
+REGISTRY_RESPONDER = TopicSpec("registry.responder.v1", ResponderRecord, compacted=True, partitions=1)
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    CASE_REPORTED,
+    CASE_ROUTED,
+    CASE_UNROUTABLE,
+    ALERT_SENT,
+    ALERT_FAILED,
+    REGISTRY_CENTER,
+    REGISTRY_RESPONDER,
+)
+
+BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in CATALOGUE}
+DLQ_RETENTION_MS = 90 * DAY_MS

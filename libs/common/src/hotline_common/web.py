@@ -1,0 +1,103 @@
+"""The FastAPI side every service shares: health and readiness, error shapes, limits, the uvicorn entry."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hotline_common.runtime import Runtime
+from hotline_common.settings import ServiceSettings
+
+MAX_BODY_BYTES = 256 * 1024
+DB_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                  asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, TimeoutError)
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413 before anything reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLargeError:
+            await _too_large(self.limit)(scope, receive, send)
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": f"request body larger than {limit} bytes",
+                                     "type": "too_large"}]}, status_code=413)
+
+
+def service_app(runtime: Runtime, *, title: str, lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[
+        None]], description: str = "") -> FastAPI:
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+
+    @app.get("/healthz", tags=["ops"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": runtime.service}
+
+    @app.get("/readyz", tags=["ops"], summary="Ready: Kafka and the database answer")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503)
+
+    @app.exception_handler(DB_UNAVAILABLE[0])
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.TooManyConnectionsError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(TimeoutError)
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Nothing was committed (the transaction never reached COMMIT): the client may safely retry.
+        return JSONResponse({"detail": "the case database is unavailable; nothing was saved, retry shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    app.add_middleware(BodyLimit)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
+                                       excluded_urls="healthz,readyz")
+    return app
+
+
+def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    uvicorn.run(app_factory(), host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                access_log=False, timeout_graceful_shutdown=20)
+
+
+@contextlib.asynccontextmanager
+async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield

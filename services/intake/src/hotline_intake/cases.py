@@ -1,0 +1,118 @@
+"""The intake domain: what a valid case report is, and how events move a case's status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from hotline_common.events import Category, Channel, Priority, TargetGroup
+from hotline_gazetteer import gazetteer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
+
+
+class TambonLocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tambon_code: str = Field(pattern=r"^\d{6}$", description="6-digit DOPA sub-district code, e.g. 570511")
+
+    @field_validator("tambon_code")
+    @classmethod
+    def _known(cls, code: str) -> str:
+        if gazetteer().tambon(code) is None:
+            raise ValueError(f"unknown tambon code {code}")
+        return code
+
+
+class GeoLocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _in_thailand(self) -> GeoLocation:
+        if gazetteer().nearest(self.lat, self.lon) is None:
+            raise ValueError(f"position {self.lat}, {self.lon} is outside Thailand")
+        return self
+
+
+class Caller(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{2,19}$")
+
+
+class CaseIn(BaseModel):
+    """A report as an operator (or a channel) submits it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel = Channel.hotline
+    category: Category
+    target_group: TargetGroup
+    description: Annotated[str, Field(min_length=1, max_length=8000)]
+    urgency: Priority | None = None
+    location: TambonLocation | GeoLocation
+    caller: Caller | None = None
+
+
+class CaseAccepted(BaseModel):
+    case_id: uuid.UUID
+    case_number: str
+    status: str
+
+
+class TimelineEntry(BaseModel):
+    event_id: uuid.UUID
+    type: str
+    occurred_at: datetime
+    detail: dict[str, object]
+
+
+class CaseView(BaseModel):
+    case_id: uuid.UUID
+    case_number: str
+    status: str
+    channel: Channel
+    category: Category
+    target_group: TargetGroup
+    urgency: Priority | None
+    description: str
+    tambon_code: str | None
+    lat: float | None
+    lon: float | None
+    caller: Caller | None
+    created_at: datetime
+    timeline: list[TimelineEntry]
+
+
+# Which status an event puts a case in; later stages never move back (a late `routed` after `alerted`).
+STATUS_BY_EVENT: dict[str, str] = {
+    "reported": "reported",
+    "routed": "routed",
+    "unroutable": "unroutable",
+    "alert_sent": "alerted",
+    "alert_failed": "alert_failed",
+}
+STAGE = {"reported": 0, "routed": 1, "unroutable": 1, "alert_failed": 2, "alerted": 3}
+
+CaseStatus = Literal["reported", "routed", "unroutable", "alerted", "alert_failed"]
+
+
+def next_status(current: str, event_type: str) -> str:
+    new = STATUS_BY_EVENT.get(event_type, current)
+    return new if STAGE.get(new, 0) >= STAGE.get(current, 0) else current
+
+
+def case_number(year_be: int, seq: int) -> str:
+    return f"1300-{year_be}-{seq:06d}"
+
+
+def year_be(now: datetime) -> int:
+    return now.astimezone(BANGKOK).year + BE_OFFSET

@@ -1,0 +1,11 @@
+"""Intake settings (prefix INTAKE_) on top of the shared ones."""
+
+from hotline_common.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
+
+    port: int = Field(default=8000, description="HTTP port of intake.")

@@ -1,0 +1,57 @@
+"""Intake subscribers: the other services' events about a case become its timeline and status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream import Context
+from faststream.kafka import KafkaRouter
+from hotline_common import topics
+from hotline_common.events import AlertFailed, AlertSent, CaseRouted, CaseUnroutable, Event
+from hotline_common.kafka import consumer_options
+from hotline_common.runtime import Runtime
+
+from hotline_intake import repository
+from hotline_intake.cases import next_status
+
+router = KafkaRouter()
+OPTIONS = consumer_options("intake")
+
+
+async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any]) -> None:
+    """Idempotent: the event id is the timeline row's key, and the status moves only forward."""
+    async with runtime.db.acquire() as conn, conn.transaction():
+        case = await repository.get_case_for_update(conn, case_id)
+        if case is None:  # an event about a case this intake never took (another environment): nothing to do
+            return
+        if await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type=type,
+                                      occurred_at=event.occurred_at, detail=detail):
+            new = next_status(case["status"], type)
+            if new != case["status"]:
+                await repository.set_status(conn, case_id, new)
+
+
+@router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
+async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="routed", detail={
+        "center_id": str(event.center_id), "center_name_th": event.center_name_th, "priority": event.priority,
+        "distance_km": event.distance_km, "rule": event.rule})
+
+
+@router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)
+async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="unroutable", detail={"reason": event.reason})
+
+
+@router.subscriber(topics.ALERT_SENT.name, **OPTIONS)
+async def on_alert_sent(event: AlertSent, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="alert_sent", detail={
+        "alert_id": str(event.alert_id), "channel": event.channel, "attempts": event.attempts,
+        "responder_id": str(event.responder_id)})
+
+
+@router.subscriber(topics.ALERT_FAILED.name, **OPTIONS)
+async def on_alert_failed(event: AlertFailed, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="alert_failed", detail={
+        "alert_id": str(event.alert_id), "channel": event.channel, "attempts": event.attempts,
+        "error": event.last_error})

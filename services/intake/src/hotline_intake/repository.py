@@ -1,0 +1,54 @@
+"""Intake's SQL; nothing else touches its tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+async def next_case_seq(conn: asyncpg.Connection, year_be: int) -> int:
+    seq: int = await conn.fetchval(
+        "INSERT INTO case_number_counters (year_be, last) VALUES ($1, 1) "
+        "ON CONFLICT (year_be) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last",
+        year_be,
+    )
+    return seq
+
+
+async def insert_case(conn: asyncpg.Connection, **row: Any) -> None:
+    columns = ", ".join(row)
+    params = ", ".join(f"${i}" for i in range(1, len(row) + 1))
+    await conn.execute(f"INSERT INTO cases ({columns}) VALUES ({params})", *row.values())  # noqa: S608
+
+
+async def add_event(conn: asyncpg.Connection, *, event_id: uuid.UUID, case_id: uuid.UUID, type: str,
+                    occurred_at: datetime, detail: dict[str, Any]) -> bool:
+    """Append to the timeline; False if this event was recorded already."""
+    status: str = await conn.execute(
+        "INSERT INTO case_events (event_id, case_id, type, occurred_at, detail) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        event_id, case_id, type, occurred_at, detail,
+    )
+    return status.endswith(" 1")
+
+
+async def get_case_for_update(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT case_id, status FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
+
+
+async def set_status(conn: asyncpg.Connection, case_id: uuid.UUID, status: str) -> None:
+    await conn.execute("UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1", case_id, status)
+
+
+async def get_case(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+
+
+async def timeline(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT event_id, type, occurred_at, detail FROM case_events WHERE case_id = $1 ORDER BY occurred_at, type",
+        case_id,
+    ))

@@ -1,0 +1,52 @@
+"""Webhook channel: JSON POST signed with HMAC-SHA256 of the raw body (`X-Hotline-Signature: sha256=<hex>`)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+
+import httpx
+
+from hotline_notify.channels.base import AlertChannel, Delivery, DeliveryResult, register
+
+SIGNATURE_HEADER = "X-Hotline-Signature"
+DELIVERY_HEADER = "X-Hotline-Delivery"  # the alert id: receivers deduplicate a retried delivery by it
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str | None) -> bool:
+    return signature is not None and hmac.compare_digest(sign(secret, body), signature)
+
+
+@register
+class WebhookChannel(AlertChannel):
+    kind = "webhook"
+
+    def __init__(self, secrets: Mapping[str, str], timeout: float) -> None:
+        self.secrets = secrets
+        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def send(self, delivery: Delivery) -> DeliveryResult:
+        secret = self.secrets.get(delivery.secret_ref or "")
+        if secret is None:
+            return DeliveryResult(ok=False, permanent=True, error=f"no webhook secret named {delivery.secret_ref!r}")
+        body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(secret, body),
+                   DELIVERY_HEADER: str(delivery.alert_id), "User-Agent": "hotline-notify/0.1"}
+        try:
+            response = await self.client.post(delivery.address, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+        if response.is_success:
+            return DeliveryResult(ok=True, http_status=response.status_code)
+        permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429)
+        return DeliveryResult(ok=False, permanent=permanent, http_status=response.status_code,
+                              error=f"HTTP {response.status_code}")
+
+    async def close(self) -> None:
+        await self.client.aclose()

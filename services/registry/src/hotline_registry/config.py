@@ -1,0 +1,13 @@
+"""Registry settings (prefix REGISTRY_) on top of the shared ones."""
+
+from hotline_common.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class RegistrySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
+
+    port: int = Field(default=8001, description="HTTP port of the registry.")
+    seed_demo: bool = Field(default=True, description="In local/test mode, load one demo center and responder "
+                            "per sub-district and the demo accounts.")

@@ -1,0 +1,13 @@
+"""Routing settings (prefix ROUTING_) on top of the shared ones."""
+
+from hotline_common.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class RoutingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore", populate_by_name=True)
+
+    port: int = Field(default=8002, description="HTTP port of routing.")
+    index_ready_timeout: float = Field(default=120.0, description="Seconds a case waits for the center index "
+                                       "to finish loading at start-up before it is retried.")

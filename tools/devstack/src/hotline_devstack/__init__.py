@@ -1,0 +1,22 @@
+"""Stdlib-only dev stack: native Kafka (KRaft) + PostgreSQL and the service launcher."""
+
+from hotline_devstack.kafka import KAFKA_VERSION, KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.paths import cache_dir, repo_root
+from hotline_devstack.postgres import PostgresCluster, find_pg_bin
+from hotline_devstack.procs import DevstackError
+from hotline_devstack.services import SERVICES, ServiceProcess, service_env
+
+__all__ = [
+    "KAFKA_VERSION",
+    "SERVICES",
+    "DevstackError",
+    "KafkaBroker",
+    "PostgresCluster",
+    "ServiceProcess",
+    "cache_dir",
+    "ensure_kafka_jars",
+    "find_pg_bin",
+    "kafka_version",
+    "repo_root",
+    "service_env",
+]

@@ -1,0 +1,306 @@
+"""`hotline-dev` command line: fetch, infra, up, run."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.paths import cache_dir, ensure_dir
+from hotline_devstack.postgres import PostgresCluster, find_pg_bin
+from hotline_devstack.procs import DevstackError
+from hotline_devstack.services import SERVICES, ServiceProcess, service_env
+
+DEMO_ACCOUNTS = ["operator", "responder", "supervisor", "admin", "ops"]
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _log(msg: str) -> None:
+    print(f"[hotline-dev] {msg}", file=sys.stderr, flush=True)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _raise_interrupt(signum: int, _frame: object) -> None:
+    # SIGTERM/SIGHUP behave like Ctrl-C: unwind through the `finally` that tears down.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _ignore_signals() -> None:
+    # Teardown must not be interrupted half-way (that is how orphans happen).
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+class Stack:
+    """Kafka + Postgres (+ optional services) with ordered, idempotent teardown."""
+
+    def __init__(self, cache: Path, state_dir: Path, kafka_port: int, controller_port: int, pg_port: int) -> None:
+        self.cache = cache
+        self.state_dir = ensure_dir(state_dir)
+        self.logs = ensure_dir(state_dir / "logs")
+        # Parent-death signal: even if hotline-dev is SIGKILLed, the children go too.
+        self.kafka = KafkaBroker(
+            cache,
+            kafka_port,
+            controller_port,
+            data_dir=state_dir / "kafka",
+            log_file=self.logs / "kafka.log",
+            parent_death_signal=signal.SIGTERM,
+        )
+        self.postgres = PostgresCluster(
+            cache,
+            pg_port,
+            data_dir=state_dir / "postgres" / "data",
+            log_file=self.logs / "postgres.log",
+            parent_death_signal=signal.SIGINT,
+        )
+        self.services: list[ServiceProcess] = []
+        atexit.register(self.stop)
+
+    def start_infra(self) -> None:
+        t0 = time.monotonic()
+        _log(f"starting PostgreSQL on 127.0.0.1:{self.postgres.port} (log {self.postgres.log_file})")
+        self.postgres.start()
+        _log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers} (log {self.kafka.log_file})")
+        self.kafka.start()
+        _log(f"infra ready in {time.monotonic() - t0:.1f}s")
+
+    def start_services(self, timeout: float = 90.0) -> None:
+        for name, port in SERVICES:
+            svc = ServiceProcess(
+                name,
+                service_env(name, self.postgres.port, self.kafka.bootstrap_servers),
+                port,
+                self.logs / f"{name}.log",
+                parent_death_signal=signal.SIGTERM,
+            )
+            self.services.append(svc)
+            _log(f"starting {name} on {svc.url} (log {svc.log_file})")
+            svc.start()
+            svc.wait_ready(timeout)
+
+    def dead_children(self) -> list[str]:
+        procs: list[tuple[str, ServiceProcess | KafkaBroker | PostgresCluster]] = [
+            *((s.name, s) for s in self.services),
+            ("kafka", self.kafka),
+            ("postgres", self.postgres),
+        ]
+        return [name for name, p in procs if p.pid is not None and not p.is_running()]
+
+    def stop(self) -> None:
+        """Services in reverse start order, then Kafka, then Postgres. Safe to call twice."""
+        for svc in reversed(self.services):
+            if svc.pid is not None:
+                svc.stop()
+        if self.kafka.pid is not None:
+            self.kafka.stop()
+        if self.postgres.pid is not None:
+            self.postgres.stop()
+
+
+def cmd_fetch(_args: argparse.Namespace) -> int:
+    cache = cache_dir()
+    libs = ensure_kafka_jars(cache)
+    pg = find_pg_bin()
+    print(f"Kafka {kafka_version()} jars: {libs}")
+    print(f"PostgreSQL binaries:  {pg}")
+    return 0
+
+
+def _wait_forever(stack: Stack) -> int:
+    """Block until a stop signal (-> 0) or an unexpected child death (-> 1)."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
+    try:
+        while True:
+            dead = stack.dead_children()
+            if dead:
+                _log(f"child process(es) died unexpectedly: {', '.join(dead)} - shutting down")
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        _log("stopping ...")
+        return 0
+
+
+def _make_stack(args: argparse.Namespace, cache: Path) -> Stack:
+    return Stack(
+        cache,
+        Path(args.state_dir or cache / "run"),
+        args.kafka_port,
+        args.kafka_controller_port or args.kafka_port + 1,
+        args.pg_port,
+    )
+
+
+def cmd_infra(args: argparse.Namespace) -> int:
+    cache = cache_dir()
+    stack = _make_stack(args, cache)
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
+    try:
+        stack.start_infra()
+        print(f"Kafka:      {stack.kafka.bootstrap_servers}", flush=True)
+        print(f"PostgreSQL: {stack.postgres.admin_url}", flush=True)
+        print("Ctrl-C to stop.", flush=True)
+        return _wait_forever(stack)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        _ignore_signals()
+        stack.stop()
+
+
+def _banner(stack: Stack) -> str:
+    password = os.environ.get("DEMO_PASSWORD", "hotline-demo")
+    lines = ["Hotline dev stack is up", ""]
+    for svc in stack.services:
+        lines.append(f"{svc.name:<10} {svc.url}   (API docs: {svc.url}/docs)")
+    lines += [
+        "",
+        f"{'Kafka':<10} {stack.kafka.bootstrap_servers}",
+        f"{'Postgres':<10} {stack.postgres.admin_url}",
+        "",
+        f"Demo accounts: {', '.join(DEMO_ACCOUNTS)}",
+        f"Password:      {password}",
+        "",
+        f"Logs: {stack.logs}",
+        "Ctrl-C to stop everything.",
+    ]
+    width = max(len(line) for line in lines)
+    border = "+" + "-" * (width + 2) + "+"
+    return "\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border])
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    cache = cache_dir()
+    stack = _make_stack(args, cache)
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
+    try:
+        stack.start_infra()
+        stack.start_services()
+        print(_banner(stack), flush=True)
+        return _wait_forever(stack)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        _ignore_signals()
+        _log("stopping services, Kafka, PostgreSQL ...")
+        stack.stop()
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode  # killed by signal N -> 128+N
+
+
+def _run_command(command: list[str], env: dict[str, str]) -> int:
+    # The command stays in our process group so terminal Ctrl-C reaches it (pytest prints
+    # its summary); we just wait for it, forwarding SIGTERM/SIGHUP.
+    try:
+        proc = subprocess.Popen(command, env=env)
+    except FileNotFoundError:
+        _log(f"command not found: {command[0]}")
+        return 127
+
+    def forward(signum: int, _frame: object) -> None:
+        if signum != signal.SIGINT:  # SIGINT already hit the whole foreground group
+            try:
+                proc.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, forward)
+    return _exit_code(proc.wait())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        _log("usage: hotline-dev run -- <command ...>")
+        return 2
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_ADMIN_URL"):
+        _log("KAFKA_BOOTSTRAP_SERVERS and DATABASE_ADMIN_URL already set; using the existing infrastructure")
+        return _run_command(command, dict(os.environ))
+
+    cache = cache_dir()
+    state = cache / "test"
+    # Clean slate every run: no topics/offsets/tables leak between test sessions.
+    for sub in ("kafka", "postgres"):
+        shutil.rmtree(state / sub, ignore_errors=True)
+    kafka_port = _env_int("TEST_KAFKA_PORT", 19092)
+    pg_port = _env_int("TEST_PG_PORT", 15432)
+    stack = Stack(cache, state, kafka_port, _env_int("TEST_KAFKA_CONTROLLER_PORT", kafka_port + 1), pg_port)
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
+    try:
+        stack.start_infra()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers,
+            "DATABASE_ADMIN_URL": stack.postgres.admin_url,
+            "PG_PORT_TEST": str(pg_port),
+            "HOTLINE_CACHE_DIR": str(cache),
+        }
+        return _run_command(command, env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        _ignore_signals()
+        stack.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline-dev", description="Native dev/test stack for Hotline (no Docker).")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    sub.add_parser("fetch", help="resolve Kafka jars and find/install PostgreSQL (starts nothing)").set_defaults(
+        func=cmd_fetch
+    )
+
+    def infra_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--kafka-port", type=int, default=_env_int("KAFKA_PORT", 9092))
+        p.add_argument(
+            "--kafka-controller-port",
+            type=int,
+            default=_env_int("KAFKA_CONTROLLER_PORT", 0),
+            help="default: kafka port + 1",
+        )
+        p.add_argument("--pg-port", type=int, default=_env_int("PG_PORT", 5432))
+        p.add_argument("--state-dir", type=Path, default=None, help="default: <cache>/run")
+
+    p_infra = sub.add_parser("infra", help="run Kafka + PostgreSQL in the foreground")
+    infra_args(p_infra)
+    p_infra.set_defaults(func=cmd_infra)
+
+    p_up = sub.add_parser("up", help="infra + all services in the foreground")
+    infra_args(p_up)
+    p_up.set_defaults(func=cmd_up)
+
+    p_run = sub.add_parser("run", help="run a command against fresh infra on test ports")
+    p_run.add_argument("command", nargs=argparse.REMAINDER)
+    p_run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DevstackError as exc:
+        _log(f"error: {exc}")
+        return 1

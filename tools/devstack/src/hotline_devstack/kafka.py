@@ -1,0 +1,314 @@
+"""Native Apache Kafka 4.x broker (KRaft combined mode) from Maven Central jars."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from hotline_devstack.paths import ensure_dir, kafka_pom
+from hotline_devstack.procs import DevstackError, ManagedProcess, port_open, require_free_port, run_checked, which
+
+# Newest Kafka 4.x on Maven Central at the time of writing (kafka_2.13 artifact).
+KAFKA_VERSION = "4.4.0"
+
+_STARTED_MARKER = "Kafka Server started"  # logged by KafkaRaftServer once broker+controller serve
+
+
+def kafka_version() -> str:
+    return os.environ.get("HOTLINE_KAFKA_VERSION") or KAFKA_VERSION
+
+
+def kafka_libs_dir(cache: Path, version: str | None = None) -> Path:
+    return cache / "kafka" / (version or kafka_version()) / "libs"
+
+
+def find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return which(
+        "java", "Install a JDK >= 17 (Kafka 4 brokers need Java 17+), e.g. `apt-get install openjdk-17-jre-headless`."
+    )
+
+
+def ensure_kafka_jars(cache: Path, version: str | None = None) -> Path:
+    """Resolve the broker classpath into <cache>/kafka/<ver>/libs via Maven (cached; returns libs dir)."""
+    version = version or kafka_version()
+    libs = kafka_libs_dir(cache, version)
+    if (libs / ".complete").exists():
+        return libs
+    mvn = which("mvn", "Install Maven (`apt-get install maven`); it resolves the Kafka jars from Maven Central.")
+    pom = kafka_pom()
+    if not pom.exists():
+        raise DevstackError(f"missing {pom}")
+    ensure_dir(libs.parent)
+    # Copy into a scratch dir and rename: an interrupted fetch never looks complete.
+    tmp = libs.with_name("libs.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    argv = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        f"-Dkafka.version={version}",
+        f"-Dmaven.repo.local={cache / 'm2'}",
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={tmp}",
+        "-DincludeScope=runtime",
+    ]
+    print(f"[devstack] resolving Apache Kafka {version} jars from Maven Central ...", flush=True)
+    t0 = time.monotonic()
+    run_checked(argv, f"maven resolution of Kafka {version}")
+    if not any(tmp.glob("kafka_2.13-*.jar")):
+        raise DevstackError(f"maven finished but no kafka_2.13 jar in {tmp}")
+    shutil.rmtree(libs, ignore_errors=True)
+    tmp.rename(libs)
+    (libs / ".complete").write_text(f"{version}\n")
+    print(
+        f"[devstack] Kafka {version}: {len(list(libs.glob('*.jar')))} jars in {time.monotonic() - t0:.1f}s -> {libs}",
+        flush=True,
+    )
+    return libs
+
+
+def _new_cluster_id() -> str:
+    # Same format as org.apache.kafka.common.Uuid.randomUuid(): url-safe base64 of 16 random
+    # bytes, no padding; Kafka rejects ids starting with '-' (they look like CLI flags).
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
+_LOG4J2 = """\
+# Written by hotline-devstack. Console == the broker's log file (stdout is redirected).
+status = warn
+# Log4j's own JVM shutdown hook would close logging while Kafka's shutdown hook is still
+# running (log tail lost, "Using SimpleLogger" noise); Console appender needs no cleanup.
+shutdownHook = disable
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+# Quiet the chattiest INFO loggers (config dumps, per-partition state changes).
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = WARN
+logger.storage.name = org.apache.kafka.storage.internals.log
+logger.storage.level = WARN
+logger.metadata.name = org.apache.kafka.image
+logger.metadata.level = WARN
+"""
+
+
+class KafkaBroker:
+    """A single-node KRaft broker+controller. Restartable on the same data dir."""
+
+    def __init__(
+        self,
+        cache: Path,
+        port: int = 9092,
+        controller_port: int = 9093,
+        data_dir: Path | None = None,
+        node_id: int = 1,
+        log_file: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        advertised_host: str | None = None,
+        version: str | None = None,
+        heap_max: str = "768m",
+        parent_death_signal: int | None = None,
+    ) -> None:
+        self.cache = Path(cache)
+        self.version = version or kafka_version()
+        self.port = port
+        self.controller_port = controller_port
+        self.data_dir = Path(data_dir) if data_dir else self.cache / "run" / "kafka"
+        self.node_id = node_id
+        self.log_file = Path(log_file) if log_file else self.data_dir / "broker.log"
+        self.host = host
+        self.advertised_host = advertised_host or host
+        self.heap_max = heap_max
+        self.parent_death_signal = parent_death_signal
+        self._proc: ManagedProcess | None = None
+
+    # -- layout ------------------------------------------------------------------
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.advertised_host}:{self.port}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    @property
+    def log4j_file(self) -> Path:
+        return self.data_dir / "log4j2.properties"
+
+    @property
+    def log_dirs(self) -> Path:
+        return self.data_dir / "data"
+
+    @property
+    def libs(self) -> Path:
+        return kafka_libs_dir(self.cache, self.version)
+
+    def classpath(self) -> str:
+        return f"{self.libs}/*"  # the JVM expands the wildcard itself
+
+    def cluster_id(self) -> str:
+        # Kept in the data dir so a restart reuses the id the storage was formatted with.
+        f = self.data_dir / "cluster.id"
+        if not f.exists():
+            f.write_text(_new_cluster_id() + "\n")
+        return f.read_text().strip()
+
+    def _write_config(self) -> None:
+        ensure_dir(self.data_dir)
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": self.node_id,
+            # Static voter set: simplest quorum for one node, survives restarts without
+            # the dynamic-quorum (KIP-853) bootstrap dance.
+            "controller.quorum.voters": f"{self.node_id}@{self.host}:{self.controller_port}",
+            "listeners": f"PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{self.advertised_host}:{self.port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(self.log_dirs),
+            "num.partitions": 3,
+            "auto.create.topics.enable": "false",
+            "group.initial.rebalance.delay.ms": 0,
+            # Single node: every internal topic must be RF=1 or it can never be created.
+            "offsets.topic.replication.factor": 1,
+            "transaction.state.log.replication.factor": 1,
+            "transaction.state.log.min.isr": 1,
+            "share.coordinator.state.topic.replication.factor": 1,
+            "share.coordinator.state.topic.min.isr": 1,
+            # Fewer internal partitions: first consumer group / transaction is much faster
+            # on a 2-core dev box than creating 50 partitions.
+            "offsets.topic.num.partitions": 5,
+            "transaction.state.log.num.partitions": 5,
+            "min.insync.replicas": 1,
+            "default.replication.factor": 1,
+        }
+        self.config_file.write_text(
+            "# Generated by hotline-devstack; rewritten on every start.\n"
+            + "".join(f"{k}={v}\n" for k, v in props.items())
+        )
+        self.log4j_file.write_text(_LOG4J2)
+
+    def _java_base(self) -> list[str]:
+        return [
+            find_java(),
+            f"-Dlog4j2.configurationFile={self.log4j_file}",
+            "-Djava.awt.headless=true",
+            "-cp",
+            self.classpath(),
+        ]
+
+    def is_formatted(self) -> bool:
+        return (self.log_dirs / "meta.properties").exists()
+
+    def format_storage(self) -> None:
+        """kafka-storage format (once per data dir)."""
+        if self.is_formatted():
+            return
+        run_checked(
+            [
+                *self._java_base(),
+                "-Xmx256m",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                self.cluster_id(),
+                "-c",
+                str(self.config_file),
+                "--ignore-formatted",
+            ],
+            "Kafka storage format",
+        )
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self, timeout: float = 90.0) -> None:
+        if self.is_running():
+            return
+        if not (self.libs / ".complete").exists():
+            ensure_kafka_jars(self.cache, self.version)
+        require_free_port(self.port, "Kafka")
+        require_free_port(self.controller_port, "Kafka controller")
+        self._write_config()
+        self.format_storage()
+        argv = [
+            *self._java_base(),
+            "-Xms256m",
+            f"-Xmx{self.heap_max}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            f"-Dkafka.logs.dir={self.data_dir / 'logs'}",
+            "kafka.Kafka",
+            str(self.config_file),
+        ]
+        self._proc = proc = ManagedProcess(
+            "kafka",
+            argv,
+            self.log_file,
+            cwd=self.data_dir,
+            parent_death_signal=self.parent_death_signal,
+            stop_signal=signal.SIGTERM,
+        )
+        proc.start()
+        try:
+            # Port open alone is not enough: the socket server binds before the broker
+            # has caught up with the metadata log and can serve requests.
+            proc.wait_until(
+                lambda: proc.log_contains(_STARTED_MARKER) and port_open(self.port, self.advertised_host),
+                timeout,
+                f"broker ready on {self.bootstrap_servers}",
+            )
+        except BaseException:
+            proc.kill()
+            raise
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (controlled shutdown), SIGKILL after `timeout`."""
+        if self._proc is not None:
+            self._proc.stop(timeout)
+
+    def kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.is_running()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def run_tool(self, main_class: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+        """Run a Kafka main class on the broker classpath (e.g. kafka.tools.StorageTool)."""
+        return run_checked([*self._java_base(), "-Xmx256m", main_class, *args], main_class, timeout=timeout)
+
+    def __enter__(self) -> KafkaBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,94 @@
+"""Launcher for the platform's Python services (hotline_<name> modules) as child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from hotline_devstack.procs import ManagedProcess
+
+# Start order matters: registry first (the others look things up in it).
+SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003)]
+
+
+def service_env(name: str, pg_port: int, kafka_bootstrap: str) -> dict[str, str]:
+    """Environment for one service: its own DB role/schema, the shared Kafka."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "DATABASE_URL": f"postgresql://{name}:{name}@127.0.0.1:{pg_port}/hotline",
+        "HOTLINE_ENV": "local",
+    }
+
+
+class ServiceProcess:
+    """`python -m hotline_<name>` in its own process group, logging to `log_file`."""
+
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        port: int,
+        log_file: Path,
+        *,
+        parent_death_signal: int | None = None,
+    ) -> None:
+        self.name = name
+        self.env = dict(env)
+        self.port = port
+        self.log_file = Path(log_file)
+        self.parent_death_signal = parent_death_signal
+        self._proc: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}  # unbuffered: logs show up live
+        self._proc = ManagedProcess(
+            self.name,
+            [sys.executable, "-m", f"hotline_{self.name}"],
+            self.log_file,
+            env=env,
+            parent_death_signal=self.parent_death_signal,
+            stop_signal=signal.SIGTERM,
+        )
+        self._proc.start()
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self._proc is not None, "start() first"
+        self._proc.wait_until(self._ready, timeout, f"{self.url}/readyz == 200", interval=0.3)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM, SIGKILL after `timeout`."""
+        if self._proc is not None:
+            self._proc.stop(timeout)
+
+    def kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.is_running()
+
+    def returncode(self) -> int | None:
+        return self._proc.returncode() if self._proc else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self._proc.log_tail(lines) if self._proc else ""
