@@ -2,6 +2,7 @@
 
 from hotline_devstack.kafka import KAFKA_VERSION, KafkaBroker, ensure_kafka_jars, kafka_version
 from hotline_devstack.paths import cache_dir, repo_root
+from hotline_devstack.platform import Platform, role_dsn
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
 from hotline_devstack.procs import DevstackError
 from hotline_devstack.services import SERVICES, ServiceProcess, service_env
@@ -11,6 +12,7 @@ __all__ = [
     "SERVICES",
     "DevstackError",
     "KafkaBroker",
+    "Platform",
     "PostgresCluster",
     "ServiceProcess",
     "cache_dir",
@@ -18,5 +20,6 @@ __all__ = [
     "find_pg_bin",
     "kafka_version",
     "repo_root",
+    "role_dsn",
     "service_env",
 ]

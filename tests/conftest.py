@@ -1,0 +1,115 @@
+"""Shared fixtures: real infrastructure, the whole platform as processes, a webhook receiver, API helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_WEBHOOK_SECRET
+from hotline_devstack import Platform
+from hotline_devstack.webhook_sink import WebhookSink
+from tests.infra import ROOT, Infra, locate_infra, provision_database
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    found, containers = locate_infra()
+    yield found
+    for c in containers:
+        c.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def sink() -> Iterator[WebhookSink]:
+    s = WebhookSink(DEV_WEBHOOK_SECRET).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+async def platform_db(infra: Infra) -> str:
+    """A database of this session's own, so runs never see each other's cases or demo data."""
+    return await provision_database(infra.admin_url)
+
+
+@pytest.fixture(scope="session")
+def platform(infra: Infra, platform_db: str, sink: WebhookSink) -> Iterator[Platform]:
+    p = Platform(kafka_bootstrap=infra.kafka_bootstrap, admin_url=platform_db, log_dir=ARTIFACTS / "logs",
+                 base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
+                 env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test"})
+    try:
+        p.start()
+    except Exception:
+        p.stop()
+        raise
+    yield p
+    p.stop()
+
+
+async def get_token(registry_url: str, username: str = "operator", password: str = DEV_DEMO_PASSWORD) -> str:
+    async with httpx.AsyncClient(base_url=registry_url, timeout=10) as client:
+        r = await client.post("/v1/auth/token", data={"username": username, "password": password})
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+async def operator_token(platform: Platform) -> str:
+    return await get_token(platform.url("registry"))
+
+
+@pytest.fixture
+async def intake(platform: Platform, operator_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.url("intake"), timeout=30,
+                                 headers={"Authorization": f"Bearer {operator_token}"}) as client:
+        yield client
+
+
+@pytest.fixture
+async def intake_db(platform_db: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(platform_db)
+    yield conn
+    await conn.close()
+
+
+def a_case(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "hotline",
+        "category": "domestic_violence",
+        "target_group": "woman",
+        "description": "ผู้แจ้งเล่าว่าสามีทำร้ายร่างกายทุกคืน ต้องการความช่วยเหลือ",
+        "urgency": "P2",
+        "location": {"tambon_code": "570511"},  # ต.สันกลาง อ.พาน จ.เชียงราย
+        "caller": {"name": "สมศรี ใจดี", "phone": "0812345678"},
+    }
+    body.update(overrides)
+    return body
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll an (async) check until it returns something truthy; the last value is in the failure."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+def artifact_path(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name

@@ -1,0 +1,85 @@
+"""A local webhook receiver for tests and benchmarks: verifies X-Hotline-Signature, records every delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    delivery_id: str
+    body: dict[str, Any]
+    signature_ok: bool
+    at: float = field(default_factory=time.time)
+
+
+class WebhookSink:
+    """Answers POSTs with `status` (202 by default; set it to 500 to simulate a failing responder system)."""
+
+    def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.secret = secret.encode()
+        self.status = 202
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                expected = "sha256=" + hmac.new(sink.secret, raw, hashlib.sha256).hexdigest()
+                ok = hmac.compare_digest(expected, self.headers.get("X-Hotline-Signature") or "")
+                status = sink.status
+                if status < 300:
+                    try:
+                        body = json.loads(raw.decode("utf-8"))
+                    except ValueError:
+                        body = {"_raw": raw.decode("utf-8", "replace")}
+                    with sink._cond:
+                        sink.received.append(Received(self.headers.get("X-Hotline-Delivery") or "", body, ok))
+                        sink._cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name="webhook-sink", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/hook"
+
+    def start(self) -> WebhookSink:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def for_case(self, case_id: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.body.get("case_id") == case_id]
+
+    def wait_for(self, predicate: Any, timeout: float) -> bool:
+        """Wait until `predicate(received_list)` is true."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self.received):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
