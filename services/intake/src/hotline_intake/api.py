@@ -18,7 +18,6 @@ from hotline_intake.cases import (
     CaseAccepted,
     CaseIn,
     CaseView,
-    GeoLocation,
     TimelineEntry,
     case_number,
     year_be,
@@ -40,10 +39,7 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
     now = utcnow()
     case_id = uuid.uuid4()
     caller = body.caller or Caller()
-    if isinstance(body.location, GeoLocation):
-        location = Location(lat=body.location.lat, lon=body.location.lon)
-    else:
-        location = Location(tambon_code=body.location.tambon_code)
+    location = Location(**body.location.model_dump())
     # The case, its first timeline entry and its event commit together or not at all (the outbox).
     async with runtime.db.acquire() as conn, conn.transaction():
         number = case_number(year_be(now), await repository.next_case_seq(conn, year_be(now)))

@@ -15,29 +15,33 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
 
 
-class TambonLocation(BaseModel):
+class LocationIn(BaseModel):
+    """Either a sub-district code or a position (a LINE location message, a phone's GPS)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    tambon_code: str = Field(pattern=r"^\d{6}$", description="6-digit DOPA sub-district code, e.g. 570511")
+    tambon_code: str | None = Field(default=None, pattern=r"^\d{6}$",
+                                    description="6-digit DOPA sub-district code, e.g. 570511")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @field_validator("tambon_code")
     @classmethod
-    def _known(cls, code: str) -> str:
-        if gazetteer().tambon(code) is None:
+    def _known(cls, code: str | None) -> str | None:
+        if code is not None and gazetteer().tambon(code) is None:
             raise ValueError(f"unknown tambon code {code}")
         return code
 
-
-class GeoLocation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-
     @model_validator(mode="after")
-    def _in_thailand(self) -> GeoLocation:
-        if gazetteer().nearest(self.lat, self.lon) is None:
-            raise ValueError(f"position {self.lat}, {self.lon} is outside Thailand")
+    def _one_form(self) -> LocationIn:
+        has_position = self.lat is not None or self.lon is not None
+        if self.tambon_code is None and not has_position:
+            raise ValueError("give tambon_code, or lat and lon")
+        if has_position:
+            if self.lat is None or self.lon is None:
+                raise ValueError("lat and lon go together")
+            if gazetteer().nearest(self.lat, self.lon) is None:
+                raise ValueError(f"position {self.lat}, {self.lon} is outside Thailand")
         return self
 
 
@@ -58,7 +62,7 @@ class CaseIn(BaseModel):
     target_group: TargetGroup
     description: Annotated[str, Field(min_length=1, max_length=8000)]
     urgency: Priority | None = None
-    location: TambonLocation | GeoLocation
+    location: LocationIn
     caller: Caller | None = None
 
 
