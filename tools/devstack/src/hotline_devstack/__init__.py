@@ -1,6 +1,7 @@
 """Stdlib-only dev stack: native Kafka (KRaft) + PostgreSQL and the service launcher."""
 
 from hotline_devstack.kafka import KAFKA_VERSION, KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.kafka_tools import KAFKA_TOOLS_VERSION, console_consume, ensure_kafka_tools_jars
 from hotline_devstack.paths import cache_dir, repo_root
 from hotline_devstack.platform import Platform, role_dsn
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
@@ -8,6 +9,7 @@ from hotline_devstack.procs import DevstackError
 from hotline_devstack.services import SERVICES, ServiceProcess, service_env
 
 __all__ = [
+    "KAFKA_TOOLS_VERSION",
     "KAFKA_VERSION",
     "SERVICES",
     "DevstackError",
@@ -16,7 +18,9 @@ __all__ = [
     "PostgresCluster",
     "ServiceProcess",
     "cache_dir",
+    "console_consume",
     "ensure_kafka_jars",
+    "ensure_kafka_tools_jars",
     "find_pg_bin",
     "kafka_version",
     "repo_root",

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
 from hotline_devstack.paths import cache_dir, ensure_dir
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
 from hotline_devstack.procs import DevstackError
@@ -112,8 +113,10 @@ class Stack:
 def cmd_fetch(_args: argparse.Namespace) -> int:
     cache = cache_dir()
     libs = ensure_kafka_jars(cache)
+    tools = ensure_kafka_tools_jars(cache)
     pg = find_pg_bin()
     print(f"Kafka {kafka_version()} jars: {libs}")
+    print(f"Kafka tools {kafka_tools_version()}: {tools}")
     print(f"PostgreSQL binaries:  {pg}")
     return 0
 
