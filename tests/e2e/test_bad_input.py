@@ -9,9 +9,9 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from hotline_common import topics
 from hotline_devstack import Platform
+
 from tests.conftest import a_case, get_token
 from tests.infra import Infra
 

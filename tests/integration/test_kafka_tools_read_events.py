@@ -70,7 +70,7 @@ async def _record_count(bootstrap: str, topic: str) -> int:
 
 async def test_console_consumer_reads_relayed_case_reported(tmp_path: Path) -> None:
     bootstrap, admin_url = _env()
-    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, env="test")
+    settings = ServiceSettings(KAFKA_BOOTSTRAP_SERVERS=bootstrap, HOTLINE_ENV="test")
     await apply_catalogue(settings)
     schema = f"test_kafka_tools_{uuid.uuid4().hex[:12]}"
     migrations = tmp_path / "migrations"

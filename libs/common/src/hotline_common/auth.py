@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -69,7 +69,7 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(*roles: Role) -> object:
+def require_role(*roles: Role) -> Any:
     """A dependency that lets only `roles` through (403 otherwise)."""
 
     async def check(principal: CurrentPrincipal) -> Principal:

@@ -57,6 +57,8 @@ def _lock_key(schema: str) -> int:
 async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path) -> list[str]:
     """Apply the platform tables and every `NNN_*.sql` in `directory` not applied yet. Returns what it applied."""
     applied: list[str] = []
+    # A handful of small files read once at start-up: blocking reads are fine here.
+    files = [(p.stem, p.read_text("utf-8")) for p in sorted(directory.glob("*.sql"))]  # noqa: ASYNC240
     async with pool.acquire() as conn:
         # One migrator at a time, even with several replicas starting together.
         await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
@@ -71,7 +73,7 @@ async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path) -> list[s
             )
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
             steps: list[tuple[str, str]] = [("000_platform", PLATFORM_SQL)]
-            steps += [(p.stem, p.read_text("utf-8")) for p in sorted(directory.glob("*.sql"))]
+            steps += files
             for version, sql in steps:
                 if version in done:
                     continue

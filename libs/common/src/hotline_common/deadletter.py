@@ -39,7 +39,7 @@ def backoff(attempt: int, *, base: float = 0.2, cap: float = 10.0) -> float:
     return float(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 - jitter, not crypto
 
 
-class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class DeadLetterMiddleware(BaseMiddleware):
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
         record = msg.raw_message
         key = (record.topic, record.partition, record.offset)

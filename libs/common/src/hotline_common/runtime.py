@@ -108,5 +108,5 @@ async def running(runtime: Runtime, *, migrations: Path, before_consuming: Calla
             await runtime.broker.stop()
         if runtime.relay:
             await runtime.relay.stop()
-        await runtime.pool.close()
+        await runtime.db.close()
         runtime.tracer_provider.shutdown()

@@ -8,10 +8,10 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Dev-only defaults: they make `make up` work out of the box and are refused when HOTLINE_ENV=production.
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # base64 of a 32-byte dev key
-DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"  # noqa: S105
-DEV_DEMO_PASSWORD = "hotline-demo"  # noqa: S105
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
+DEV_DEMO_PASSWORD = "hotline-demo"
 
 
 def shared(env: str, default: Any, description: str) -> Any:
@@ -22,7 +22,7 @@ def shared(env: str, default: Any, description: str) -> Any:
 class ServiceSettings(BaseSettings):
     """Values common to every service, read from unprefixed environment variables."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore")
 
     env: Literal["local", "test", "production"] = shared(
         "HOTLINE_ENV", "local", "Deployment mode; `local` and `test` seed demo data and allow dev secrets."

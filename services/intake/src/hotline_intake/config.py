@@ -6,6 +6,6 @@ from pydantic_settings import SettingsConfigDict
 
 
 class IntakeSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     port: int = Field(default=8000, description="HTTP port of intake.")

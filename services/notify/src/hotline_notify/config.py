@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 
 
 class NotifySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
 
     port: int = Field(default=8003, description="HTTP port of notify.")
     public_base_url: str = Field(default="http://127.0.0.1:8003", description="Base of links put in alerts.")

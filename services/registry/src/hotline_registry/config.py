@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 
 
 class RegistrySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     port: int = Field(default=8001, description="HTTP port of the registry.")
     seed_demo: bool = Field(default=True, description="In local/test mode, load one demo center and responder "

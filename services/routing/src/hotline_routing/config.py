@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 
 
 class RoutingSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore")
 
     port: int = Field(default=8002, description="HTTP port of routing.")
     index_ready_timeout: float = Field(default=120.0, description="Seconds a case waits for the center index "

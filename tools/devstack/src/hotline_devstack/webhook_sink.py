@@ -59,7 +59,7 @@ class WebhookSink:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hook"
+        return f"http://{host!s}:{port}/hook"
 
     def start(self) -> WebhookSink:
         self._thread.start()

@@ -1,0 +1,36 @@
+# The two commands of the quick start are `make up` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := uv run --frozen
+
+.PHONY: up test bench lint typecheck unit docs bootstrap
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+## Start Kafka, PostgreSQL and the four services with demo data, in the foreground (Ctrl-C stops all).
+up: bootstrap
+	$(UV) hotline-dev up
+
+## The whole suite: lint, types, then unit, integration and end-to-end tests on real Kafka and PostgreSQL.
+test: bootstrap lint typecheck
+	$(UV) hotline-dev run -- python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(UV) ruff check .
+
+typecheck:
+	$(UV) mypy libs services tools
+
+## Only the tests that need no infrastructure.
+unit: bootstrap
+	$(UV) python -m pytest tests/unit $(PYTEST_ARGS)
+
+## End-to-end latency and throughput, beside the raw Kafka round trip measured in the same run.
+bench: bootstrap
+	$(UV) python bench/e2e_latency.py $(BENCH_ARGS)
+
+## Regenerate the README settings table and the events' JSON Schemas.
+docs:
+	$(UV) python -m hotline_common.settings_doc
+	$(UV) python -m hotline_common.schemas

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what `make up` / `make test` need on a fresh Debian machine: uv, the locked Python dependencies,
+# a JDK >= 17 and Maven (for Kafka's jars). PostgreSQL is installed by the devstack if absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[bootstrap] %s\n' "$*"; }
+apt_install() {
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    say "need root (or sudo) to install: $*"; exit 1
+  fi
+  local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  if [ ! -f /tmp/.hotline-apt-updated ]; then $SUDO apt-get update -qq && touch /tmp/.hotline-apt-updated; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! command -v uv >/dev/null 2>&1; then
+  say "installing uv from PyPI"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv \
+    || python3 -m pip install --quiet --break-system-packages uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
+  say "installing a JDK (Kafka 4 brokers need Java 17+)"
+  apt_install openjdk-17-jre-headless
+fi
+if ! command -v mvn >/dev/null 2>&1; then
+  say "installing Maven (resolves Kafka's official jars from Maven Central)"
+  apt_install maven
+fi
+
+uv sync --frozen --quiet
+# Kafka's jars and PostgreSQL (cached under .cache/, reused by later runs).
+uv run --frozen --quiet hotline-dev fetch
