@@ -12,10 +12,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+
 from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_WEBHOOK_SECRET
 from hotline_devstack import Platform
 from hotline_devstack.webhook_sink import WebhookSink
-
 from tests.infra import ROOT, Infra, locate_infra, provision_database
 
 ARTIFACTS = ROOT / "test-artifacts"

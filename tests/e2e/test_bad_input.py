@@ -9,9 +9,9 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from hotline_common import topics
 from hotline_devstack import Platform
-
 from tests.conftest import a_case, get_token
 from tests.infra import Infra
 
@@ -130,3 +130,11 @@ async def test_wrong_password_gets_no_token(platform: Platform) -> None:
         r = await client.post("/v1/auth/token", data={"username": "operator", "password": "guess"})
     assert r.status_code == 401
     assert json.loads(r.text)["detail"] == "wrong username or password"
+
+
+async def test_an_error_names_the_field_without_echoing_personal_data(intake: httpx.AsyncClient) -> None:
+    r = await intake.post("/v1/cases", json=a_case(caller={"name": "สมชาย ลับมาก", "phone": "โทรหาฉัน 0899"}))
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", "caller", "phone"]
+    assert "0899" not in r.text and "สมชาย" not in r.text

@@ -7,10 +7,10 @@ import uuid
 
 import httpx
 import pytest
+
 from hotline_devstack import Platform
 from hotline_devstack.webhook_sink import WebhookSink
 from hotline_gazetteer import gazetteer
-
 from tests.conftest import a_case, eventually
 
 pytestmark = pytest.mark.e2e

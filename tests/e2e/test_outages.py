@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 import pytest
+
 from hotline_common.settings import DEV_WEBHOOK_SECRET
 from hotline_devstack import DevstackError, KafkaBroker, Platform, PostgresCluster, cache_dir
 from hotline_devstack.webhook_sink import WebhookSink
-
 from tests.conftest import ARTIFACTS, a_case, eventually, get_token
 
 pytestmark = pytest.mark.e2e

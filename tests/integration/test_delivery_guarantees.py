@@ -15,10 +15,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from hotline_common.kafka import consumer_options, make_broker
-from hotline_common.settings import ServiceSettings
 from pydantic import BaseModel
 
+from hotline_common.kafka import consumer_options, make_broker
+from hotline_common.settings import ServiceSettings
 from tests.infra import Infra
 
 pytestmark = pytest.mark.integration

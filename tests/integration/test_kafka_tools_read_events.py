@@ -21,16 +21,16 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from jsonschema import Draft202012Validator, FormatChecker
+from opentelemetry.sdk.trace import TracerProvider
+
 from hotline_common import db, outbox, schemas
 from hotline_common.catalogue import apply_catalogue
 from hotline_common.events import CaseReported, Category, Channel, Location, Priority, TargetGroup
-from hotline_common.kafka import make_broker
 from hotline_common.settings import ServiceSettings
 from hotline_common.topics import CASE_REPORTED
 from hotline_devstack import cache_dir, console_consume
 from hotline_devstack.kafka_tools import parse_console_line
-from jsonschema import Draft202012Validator, FormatChecker
-from opentelemetry.sdk.trace import TracerProvider
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ async def test_console_consumer_reads_relayed_case_reported(tmp_path: Path) -> N
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     pool = await db.create_pool(admin_url, schema=schema, max_size=2)
-    broker = make_broker(settings, service="test")
+    relay = outbox.OutboxRelay(pool, bootstrap, schema=schema)
     try:
         await db.migrate(pool, schema=schema, directory=migrations)
 
@@ -100,8 +100,6 @@ async def test_console_consumer_reads_relayed_case_reported(tmp_path: Path) -> N
             async with pool.acquire() as conn, conn.transaction():
                 await outbox.enqueue(conn, CASE_REPORTED, event, source=SOURCE)
 
-        await broker.connect()
-        relay = outbox.OutboxRelay(pool, broker, schema=schema)
         assert await relay.relay_batch() == 1
         async with pool.acquire() as conn:
             assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
@@ -112,7 +110,7 @@ async def test_console_consumer_reads_relayed_case_reported(tmp_path: Path) -> N
             console_consume, cache_dir(), bootstrap, CASE_REPORTED.name, max_messages=total, timeout_ms=20_000
         )
     finally:
-        await broker.stop()
+        await relay.stop()
         await pool.close()
         conn = await asyncpg.connect(admin_url)
         try:

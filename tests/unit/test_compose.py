@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from hotline_common.settings import ServiceSettings
 from hotline_common.settings_doc import env_names, service_settings
 

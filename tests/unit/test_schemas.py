@@ -12,6 +12,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+
 from hotline_common import schemas
 from hotline_common.events import (
     AlertChannel,
@@ -30,7 +32,6 @@ from hotline_common.events import (
     TargetGroup,
 )
 from hotline_common.topics import CATALOGUE, TopicSpec
-from jsonschema import Draft202012Validator, FormatChecker
 
 CASE = uuid.uuid4()
 CENTER = uuid.uuid4()

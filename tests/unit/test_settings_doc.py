@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from hotline_common import settings_doc
 from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_JWT_SECRET, DEV_PII_KEY, DEV_WEBHOOK_SECRET
 from hotline_intake.config import IntakeSettings
 from hotline_registry.config import RegistrySettings
-from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

@@ -96,7 +96,8 @@ async def running(runtime: Runtime, *, migrations: Path, before_consuming: Calla
         await db.migrate(runtime.db, schema=service, directory=migrations)
         await retry_until_up("Kafka", lambda: apply_catalogue(settings))
         await retry_until_up("Kafka broker", runtime.broker.connect)
-        runtime.relay = OutboxRelay(runtime.db, runtime.broker, schema=service)
+        runtime.relay = OutboxRelay(runtime.db, settings.kafka_bootstrap_servers, schema=service,
+                                    client_id=f"hotline-{service}-outbox")
         runtime.relay.start()
         if before_consuming is not None:
             await before_consuming()

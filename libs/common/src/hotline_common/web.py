@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -86,6 +87,14 @@ def service_app(runtime: Runtime, *, title: str, lifespan: Callable[[FastAPI], c
         # Nothing was committed (the transaction never reached COMMIT): the client may safely retry.
         return JSONResponse({"detail": "the case database is unavailable; nothing was saved, retry shortly"},
                             status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes the submitted value back ("input"); callers' names and phones do not belong
+        # in error bodies (nor in the proxies' logs that keep them). Where and why is enough to fix a request.
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     app.add_middleware(BodyLimit)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,

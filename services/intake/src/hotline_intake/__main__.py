@@ -1,7 +1,6 @@
 """`python -m hotline_intake`: serve intake."""
 
 from hotline_common.web import serve
-
 from hotline_intake.app import create_app
 from hotline_intake.config import IntakeSettings
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request, status
+
 from hotline_common import outbox, topics
 from hotline_common.auth import CurrentPrincipal, Role, require_role
 from hotline_common.crypto import PiiVault
 from hotline_common.events import CaseReported, Location
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
-
 from hotline_intake import repository
 from hotline_intake.cases import (
     Caller,

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from hotline_common.crypto import PiiVault
 from hotline_common.runtime import build_runtime, running
 from hotline_common.web import service_app
 from hotline_gazetteer import gazetteer
-
 from hotline_intake import api, handlers
 from hotline_intake.config import IntakeSettings
 

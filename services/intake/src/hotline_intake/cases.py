@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from hotline_common.events import Category, Channel, Priority, TargetGroup
 from hotline_gazetteer import gazetteer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543

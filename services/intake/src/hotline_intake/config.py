@@ -1,8 +1,9 @@
 """Intake settings (prefix INTAKE_) on top of the shared ones."""
 
-from hotline_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from hotline_common.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):

@@ -6,11 +6,11 @@ from typing import Any
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
+
 from hotline_common import topics
 from hotline_common.events import AlertFailed, AlertSent, CaseRouted, CaseUnroutable, Event
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
-
 from hotline_intake import repository
 from hotline_intake.cases import next_status
 

@@ -1,7 +1,6 @@
 """`python -m hotline_notify`: serve notify."""
 
 from hotline_common.web import serve
-
 from hotline_notify.app import create_app
 from hotline_notify.config import NotifySettings
 

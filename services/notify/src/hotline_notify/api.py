@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
+
 from hotline_common.auth import Role, require_role
 from hotline_common.runtime import Runtime
-
 from hotline_notify import repository
 from hotline_notify.channels.webhook import verify
 

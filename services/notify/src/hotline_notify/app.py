@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from hotline_common import topics
 from hotline_common.events.registry import DEMO_SECRET_REF, ResponderRecord
 from hotline_common.runtime import build_runtime, running
 from hotline_common.views import CompactedView
 from hotline_common.web import service_app
-
 from hotline_notify import api, handlers
 from hotline_notify.channels import AlertChannel, WebhookChannel
 from hotline_notify.config import NotifySettings

@@ -1,8 +1,9 @@
 """Notify settings (prefix NOTIFY_) on top of the shared ones."""
 
-from hotline_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from hotline_common.settings import ServiceSettings
 
 
 class NotifySettings(ServiceSettings):

@@ -9,10 +9,10 @@ import time
 from typing import Any
 
 import asyncpg
+
 from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, AlertSent
 from hotline_common.runtime import Runtime
-
 from hotline_notify import repository
 from hotline_notify.alerts import retry_delay
 from hotline_notify.channels import AlertChannel, Delivery, DeliveryResult

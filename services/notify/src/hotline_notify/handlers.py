@@ -6,12 +6,12 @@ import asyncio
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
+
 from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, CaseRouted
 from hotline_common.events.base import utcnow
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
-
 from hotline_notify import repository
 from hotline_notify.alerts import alert_id_for, alert_payload
 from hotline_notify.oncall import ResponderIndex, who_is_on_call

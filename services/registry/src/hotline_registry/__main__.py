@@ -1,7 +1,6 @@
 """`python -m hotline_registry`: serve the registry."""
 
 from hotline_common.web import serve
-
 from hotline_registry.app import create_app
 from hotline_registry.config import RegistrySettings
 

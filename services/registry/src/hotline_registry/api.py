@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from hotline_common.auth import Role, issue_token, require_role
-from hotline_common.runtime import Runtime
 from pydantic import BaseModel
 
+from hotline_common.auth import Role, issue_token, require_role
+from hotline_common.runtime import Runtime
 from hotline_registry import repository
 from hotline_registry.directory import check_password
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from hotline_common.runtime import build_runtime, running
 from hotline_common.web import service_app
-
 from hotline_registry import api, handlers
 from hotline_registry.config import RegistrySettings
 from hotline_registry.seed import seed_demo

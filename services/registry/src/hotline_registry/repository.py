@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+
 from hotline_common.events import CenterRecord, ResponderRecord
 
 

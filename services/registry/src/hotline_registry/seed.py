@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import asyncpg
+
 from hotline_common import outbox, topics
 from hotline_gazetteer import gazetteer
-
 from hotline_registry import repository
 from hotline_registry.config import RegistrySettings
 from hotline_registry.directory import DEMO_ACCOUNTS, demo_center, demo_responder, hash_password

@@ -1,7 +1,6 @@
 """`python -m hotline_routing`: serve routing."""
 
 from hotline_common.web import serve
-
 from hotline_routing.app import create_app
 from hotline_routing.config import RoutingSettings
 

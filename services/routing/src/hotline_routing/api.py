@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+
 from hotline_common.auth import Role, require_role
 
 router = APIRouter(prefix="/v1", tags=["routing"])

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from hotline_common import topics
 from hotline_common.events import CenterRecord
 from hotline_common.runtime import build_runtime, running
 from hotline_common.views import CompactedView
 from hotline_common.web import service_app
 from hotline_gazetteer import gazetteer
-
 from hotline_routing import api, handlers
 from hotline_routing.config import RoutingSettings
 from hotline_routing.index import CenterIndex

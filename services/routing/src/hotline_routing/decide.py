@@ -7,7 +7,6 @@ from typing import Literal
 
 from hotline_common.events import CaseReported, Category, CenterRecord, Priority
 from hotline_gazetteer import Gazetteer, haversine_km
-
 from hotline_routing.index import CenterIndex
 
 # Until the routing-rules issue: what a category alone says when the operator gave no urgency.

@@ -6,12 +6,12 @@ import asyncio
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
+
 from hotline_common import outbox, topics
 from hotline_common.events import CaseReported, CaseRouted, CaseUnroutable
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
 from hotline_gazetteer import gazetteer
-
 from hotline_routing import repository
 from hotline_routing.decide import Routed, decide
 from hotline_routing.index import CenterIndex

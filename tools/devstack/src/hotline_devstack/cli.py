@@ -241,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_command(command, dict(os.environ))
 
     cache = cache_dir()
-    state = cache / "test"
+    state = cache / os.environ.get("HOTLINE_DEV_RUN_STATE", "test")
     # Clean slate every run: no topics/offsets/tables leak between test sessions.
     for sub in ("kafka", "postgres"):
         shutil.rmtree(state / sub, ignore_errors=True)
