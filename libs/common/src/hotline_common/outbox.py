@@ -42,8 +42,6 @@ async def enqueue(conn: asyncpg.Connection, spec: TopicSpec, event: Event, *, so
         headers,
         event.model_dump_json().encode("utf-8"),
     )
-    # Wakes the relay at commit (NOTIFY is transactional), so latency is not the poll interval.
-    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
 
 
 async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[Event], *, source: str) -> None:
@@ -57,7 +55,6 @@ async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[E
             for e in events
         ],
     )
-    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
 
 
 async def claim_once(conn: asyncpg.Connection, event_id: Any, topic: str) -> bool:
@@ -81,7 +78,7 @@ class OutboxRelay:
     """
 
     def __init__(self, pool: asyncpg.Pool, bootstrap_servers: str, *, schema: str, batch_size: int = 1000,
-                 poll_interval: float = 1.0, client_id: str = "hotline-outbox") -> None:
+                 poll_interval: float = 0.2, client_id: str = "hotline-outbox") -> None:
         self.pool = pool
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, client_id=client_id,
                                          linger_ms=5, request_timeout_ms=30_000, max_batch_size=256 * 1024,
@@ -127,7 +124,6 @@ class OutboxRelay:
         async with self.pool.acquire() as leader:
             while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", lock):
                 await asyncio.sleep(2.0)
-            await leader.add_listener(f"{self.schema}_outbox", self._on_notify)
             try:
                 while True:
                     sent = await self.relay_batch()
@@ -137,10 +133,13 @@ class OutboxRelay:
                             await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             finally:
                 with contextlib.suppress(Exception):
-                    await leader.remove_listener(f"{self.schema}_outbox", self._on_notify)
                     await leader.execute("SELECT pg_advisory_unlock($1)", lock)
 
-    def _on_notify(self, *_: Any) -> None:
+    def wake(self) -> None:
+        """Called after a commit that added rows: relay now rather than at the next poll.
+
+        Not LISTEN/NOTIFY: a notifying transaction takes a database-wide lock at commit, which would
+        serialise every case's commit. A row written by another replica waits at most `poll_interval`."""
         self._wake.set()
 
     async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future[Any]]:

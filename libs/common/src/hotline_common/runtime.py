@@ -51,6 +51,14 @@ class Runtime:
         """CloudEvents `source` of the events this service produces."""
         return f"/hotline/{self.service}"
 
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction; after it commits, the outbox relay is woken for what it added."""
+        async with self.db.acquire() as conn, conn.transaction():
+            yield conn
+        if self.relay is not None:
+            self.relay.wake()
+
     async def ready(self) -> dict[str, bool]:
         database = self.pool is not None and await db.ping(self.pool)
         try:

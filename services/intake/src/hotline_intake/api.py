@@ -41,8 +41,9 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
     caller = body.caller or Caller()
     location = Location(**body.location.model_dump())
     # The case, its first timeline entry and its event commit together or not at all (the outbox).
-    async with runtime.db.acquire() as conn, conn.transaction():
+    async with runtime.db.acquire() as conn:
         number = case_number(year_be(now), await repository.next_case_seq(conn, year_be(now)))
+    async with runtime.transaction() as conn:
         event = CaseReported(
             case_id=case_id, case_number=number, channel=body.channel, category=body.category,
             target_group=body.target_group, urgency=body.urgency, description=body.description,

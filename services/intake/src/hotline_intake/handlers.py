@@ -20,7 +20,7 @@ OPTIONS = consumer_options("intake")
 
 async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any]) -> None:
     """Idempotent: the event id is the timeline row's key, and the status moves only forward."""
-    async with runtime.db.acquire() as conn, conn.transaction():
+    async with runtime.transaction() as conn:
         case = await repository.get_case_for_update(conn, case_id)
         if case is None:  # an event about a case this intake never took (another environment): nothing to do
             return

@@ -10,12 +10,17 @@ import asyncpg
 
 
 async def next_case_seq(conn: asyncpg.Connection, year_be: int) -> int:
-    seq: int = await conn.fetchval(
-        "INSERT INTO case_number_counters (year_be, last) VALUES ($1, 1) "
-        "ON CONFLICT (year_be) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last",
-        year_be,
-    )
-    return seq
+    """The next number of the year from a per-year sequence, created on the year's first case.
+
+    A sequence, not a counter row: a row lock would be held until each case's commit and serialise every
+    report. A rolled-back report leaves a gap in the numbers, which is harmless. Call outside a transaction.
+    """
+    name = f"case_number_{year_be:d}"
+    try:
+        return int(await conn.fetchval("SELECT nextval($1::regclass)", name))
+    except asyncpg.UndefinedTableError:
+        await conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+        return int(await conn.fetchval("SELECT nextval($1::regclass)", name))
 
 
 async def insert_case(conn: asyncpg.Connection, **row: Any) -> None:

@@ -86,7 +86,7 @@ class Dispatcher:
                                   "center_id": alert["center_id"], "channel": alert["channel"],
                                   "attempts": attempts}
         source = self.runtime.source
-        async with self.runtime.db.acquire() as conn, conn.transaction():
+        async with self.runtime.transaction() as conn:
             await repository.record_attempt(conn, alert_id=alert["alert_id"], channel=alert["channel"],
                                             outcome="delivered" if result.ok else "failed",
                                             http_status=result.http_status, error=result.error,

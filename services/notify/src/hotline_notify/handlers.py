@@ -25,7 +25,7 @@ async def on_case_routed(routed: CaseRouted, runtime: Runtime = Context()) -> No
     index: ResponderIndex = runtime.extras["responder_index"]
     on_call = who_is_on_call(index, routed.center_id, utcnow())
     base_url = runtime.extras["public_base_url"]
-    async with runtime.db.acquire() as conn, conn.transaction():
+    async with runtime.transaction() as conn:
         if not await outbox.claim_once(conn, routed.event_id, topics.CASE_ROUTED.name):
             return  # redelivered: its alerts exist already
         if not on_call:

@@ -26,7 +26,7 @@ async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> 
     await asyncio.wait_for(view.ready.wait(), runtime.extras["index_ready_timeout"])
     index: CenterIndex = runtime.extras["index"]
     decision = decide(case, index, gazetteer())
-    async with runtime.db.acquire() as conn, conn.transaction():
+    async with runtime.transaction() as conn:
         if not await outbox.claim_once(conn, case.event_id, topics.CASE_REPORTED.name):
             return  # redelivered: routed already
         if isinstance(decision, Routed):
