@@ -26,9 +26,12 @@ typecheck:
 unit: bootstrap
 	$(UV) python -m pytest tests/unit $(PYTEST_ARGS)
 
-## End-to-end latency and throughput, beside the raw Kafka round trip measured in the same run.
+## End-to-end latency and throughput beside the raw Kafka round trip, then the outbox relay beside direct
+## produce: each baseline is measured in the same run, through the same broker.
 bench: bootstrap
 	$(UV) python bench/e2e_latency.py $(BENCH_ARGS)
+	HOTLINE_DEV_RUN_STATE=bench-outbox TEST_KAFKA_PORT=49292 TEST_KAFKA_CONTROLLER_PORT=49293 TEST_PG_PORT=45632 \
+		$(UV) hotline-dev run -- python bench/outbox_relay.py
 
 ## Regenerate the README settings table and the events' JSON Schemas.
 docs:

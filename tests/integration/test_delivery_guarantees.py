@@ -74,17 +74,20 @@ def test_every_service_subscriber_commits_only_after_its_handler() -> None:
         assert sub.ack_policy is AckPolicy.NACK_ON_ERROR, sub
 
 
-async def test_a_started_consumer_has_auto_commit_off(infra: Infra, topic: str) -> None:
+@pytest.mark.parametrize("workers", [1, 3])
+async def test_started_consumers_have_auto_commit_off(infra: Infra, topic: str, workers: int) -> None:
     broker = make_broker(settings(infra), service="test")
 
-    @broker.subscriber(topic, **consumer_options(f"test-{uuid.uuid4().hex[:6]}"))
+    @broker.subscriber(topic, **consumer_options(f"test-{uuid.uuid4().hex[:6]}", workers=workers))
     async def handle(_: Ping) -> None:
         return None
 
     await broker.start()
     try:
         [sub] = broker.subscribers
-        assert sub.consumer._enable_auto_commit is False
+        consumers = getattr(sub, "consumer_subgroup", None) or [sub.consumer]
+        assert len(consumers) == workers
+        assert all(c._enable_auto_commit is False for c in consumers)
     finally:
         await broker.stop()
 

@@ -48,10 +48,18 @@ def make_broker(
     )
 
 
-def consumer_options(service: str) -> dict[str, Any]:
+# Consumers per subscriber and process: each takes its own partitions, so partitions are worked on in
+# parallel while each keeps its order (and its commit-after-handler). Scale further with replicas.
+PARTITION_WORKERS = 3
+
+
+def consumer_options(service: str, *, workers: int = 1) -> dict[str, Any]:
     """Subscriber keyword arguments for a consumer-group member of `service`."""
-    return {
+    options: dict[str, Any] = {
         "group_id": f"hotline-{service}",
         "ack_policy": CONSUMER_ACK_POLICY,
         "auto_offset_reset": "earliest",
     }
+    if workers > 1:
+        options["max_workers"] = workers
+    return options

@@ -80,10 +80,12 @@ class CompactedView(Generic[E]):
                     self.ready.set()
                 while True:
                     batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-                    for tp, records in batch.items():
+                    for records in batch.values():
                         for rec in records:
                             self._apply(rec.key, rec.value)
-                        if tp in pending and records and records[-1].offset + 1 >= end[tp]:
+                    # Position, not the last record's offset: compaction and control records leave gaps.
+                    for tp in list(pending):
+                        if await consumer.position(tp) >= end[tp]:
                             pending.discard(tp)
                     if not self.ready.is_set() and not pending:
                         log.info("view %s ready with %d records", self.spec.name, len(self.records))

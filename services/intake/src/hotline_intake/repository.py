@@ -19,7 +19,11 @@ async def next_case_seq(conn: asyncpg.Connection, year_be: int) -> int:
     try:
         return int(await conn.fetchval("SELECT nextval($1::regclass)", name))
     except asyncpg.UndefinedTableError:
-        await conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+        # The year's first cases: CREATE SEQUENCE IF NOT EXISTS is not safe against a concurrent twin,
+        # so the creators queue on a transaction-scoped advisory lock.
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", name)
+            await conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")
         return int(await conn.fetchval("SELECT nextval($1::regclass)", name))
 
 

@@ -10,7 +10,7 @@ from faststream.kafka import KafkaRouter
 from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, CaseRouted
 from hotline_common.events.base import utcnow
-from hotline_common.kafka import consumer_options
+from hotline_common.kafka import PARTITION_WORKERS, consumer_options
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
 from hotline_notify.alerts import alert_id_for, alert_payload
@@ -19,7 +19,7 @@ from hotline_notify.oncall import ResponderIndex, who_is_on_call
 router = KafkaRouter()
 
 
-@router.subscriber(topics.CASE_ROUTED.name, **consumer_options("notify"))
+@router.subscriber(topics.CASE_ROUTED.name, **consumer_options("notify", workers=PARTITION_WORKERS))
 async def on_case_routed(routed: CaseRouted, runtime: Runtime = Context()) -> None:
     await asyncio.wait_for(runtime.extras["responders"].ready.wait(), 120)
     index: ResponderIndex = runtime.extras["responder_index"]

@@ -9,7 +9,7 @@ from faststream.kafka import KafkaRouter
 
 from hotline_common import outbox, topics
 from hotline_common.events import CaseReported, CaseRouted, CaseUnroutable
-from hotline_common.kafka import consumer_options
+from hotline_common.kafka import PARTITION_WORKERS, consumer_options
 from hotline_common.runtime import Runtime
 from hotline_gazetteer import gazetteer
 from hotline_routing import repository
@@ -19,7 +19,7 @@ from hotline_routing.index import CenterIndex
 router = KafkaRouter()
 
 
-@router.subscriber(topics.CASE_REPORTED.name, **consumer_options("routing"))
+@router.subscriber(topics.CASE_REPORTED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> None:
     view = runtime.extras["centers"]
     # Never decide on a half-loaded index: a case would go to a "nearest" center that is merely the first loaded.

@@ -52,7 +52,10 @@ class WebhookSink:
             def log_message(self, *_: Any) -> None:  # quiet
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # the default backlog of 5 drops connections under a burst
+
+        self.server = Server((host, port), Handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, name="webhook-sink", daemon=True)
 
