@@ -46,7 +46,10 @@ async def platform_db(infra: Infra) -> str:
 def platform(infra: Infra, platform_db: str, sink: WebhookSink) -> Iterator[Platform]:
     p = Platform(kafka_bootstrap=infra.kafka_bootstrap, admin_url=platform_db, log_dir=ARTIFACTS / "logs",
                  base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
-                 env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test"})
+                 env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test",
+                      # Short retries, so the failure path is seen in seconds, not minutes.
+                      "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_RETRY_BASE_SECONDS": "0.2",
+                      "NOTIFY_RETRY_CAP_SECONDS": "0.5"})
     try:
         p.start()
     except Exception:

@@ -104,3 +104,16 @@ async def test_cases_in_flight_are_alerted_exactly_once_while_routing_and_notify
         assert len({d.delivery_id for d in deliveries}) == 1, (case_id, deliveries)
     redelivered = sum(len(sink.for_case(c)) - 1 for c in case_ids)
     assert redelivered <= 5, f"{redelivered} repeated deliveries: more than a crash window can explain"
+
+
+async def test_the_registry_serves_the_national_gazetteer(platform: Platform, operator_token: str) -> None:
+    async with httpx.AsyncClient(base_url=platform.url("registry"),
+                                 headers={"Authorization": f"Bearer {operator_token}"}) as registry:
+        r = await registry.get("/v1/places/tambons/820805")
+        missing = await registry.get("/v1/places/tambons/999999")
+        [center] = (await registry.get("/v1/centers", params={"tambon_code": "820805"})).json()
+    assert r.status_code == 200
+    assert r.json()["path_th"] == "ต.ลำภี › อ.ท้ายเหมือง › จ.พังงา"
+    assert r.json()["postal_code"] == "82120"
+    assert missing.status_code == 404
+    assert center["name_th"] == "ศูนย์ช่วยเหลือสังคมตำบลลำภี" and center["status"] == "active"

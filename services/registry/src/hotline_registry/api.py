@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from hotline_common.auth import Role, issue_token, require_role
 from hotline_common.runtime import Runtime
+from hotline_gazetteer import gazetteer
 from hotline_registry import repository
 from hotline_registry.directory import check_password
 
@@ -59,3 +61,12 @@ async def get_center(request: Request, center_id: uuid.UUID) -> dict[str, Any]:
 async def list_centers(request: Request, tambon_code: str) -> list[dict[str, Any]]:
     async with _runtime(request).db.acquire() as conn:
         return [dict(r) for r in await repository.centers_in_tambon(conn, tambon_code)]
+
+
+@router.get("/places/tambons/{tambon_code}", tags=["places"], dependencies=[AnyStaff],
+            summary="One sub-district (ตำบล/แขวง) with its district and province")
+async def get_tambon(tambon_code: str) -> dict[str, Any]:
+    tambon = gazetteer().tambon(tambon_code)
+    if tambon is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sub-district with code {tambon_code}")
+    return {**asdict(tambon), "path_th": tambon.path_th()}
