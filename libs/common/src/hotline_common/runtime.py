@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -21,10 +21,20 @@ from hotline_common.kafka import make_broker
 from hotline_common.outbox import OutboxRelay
 from hotline_common.settings import ServiceSettings
 from hotline_common.telemetry import setup_telemetry
+from hotline_common.topics import TopicSpec
+from hotline_common.views import CompactedView
 
 log = logging.getLogger("hotline.runtime")
 T = TypeVar("T")
 STARTUP_TIMEOUT = 120.0
+
+
+class Component(Protocol):
+    """A background part of a service (a view, a dispatcher): started before consuming, stopped after."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -40,6 +50,18 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
     # Further readiness conditions of this service (e.g. "the center index is loaded").
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    components: list[Component] = field(default_factory=list)
+    # Run once the database and Kafka are up, before any subscriber consumes (e.g. seeding demo data).
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def follow(self, spec: TopicSpec, on_change: Callable[[str, Any], None], *, check: str
+               ) -> CompactedView[Any]:
+        """Keep a live local view of a compacted registry topic; the service is ready once it is loaded.
+        `on_change(key, record or None)` sees every record in order (`spec.model`, None for a tombstone)."""
+        view: CompactedView[Any] = CompactedView(spec, self.settings.kafka_bootstrap_servers, on_change=on_change)
+        self.components.append(view)
+        self.checks[check] = view.ready.is_set
+        return view
 
     @property
     def db(self) -> asyncpg.Pool:
@@ -92,14 +114,15 @@ async def retry_until_up(what: str, attempt: Callable[[], Awaitable[T]], timeout
 
 
 @contextlib.asynccontextmanager
-async def running(runtime: Runtime, *, migrations: Path, before_consuming: Callable[[], Awaitable[None]]
-                  | None = None) -> AsyncIterator[Runtime]:
-    """Open everything in order, yield, close in reverse. `before_consuming` runs before subscribers start."""
+async def running(runtime: Runtime, *, migrations: Path) -> AsyncIterator[Runtime]:
+    """Open everything in order, yield, close in reverse: pool and migrations, topics, broker, outbox relay,
+    start-up hooks and components, then the subscribers."""
     settings, service = runtime.settings, runtime.service
     runtime.pool = await retry_until_up(
         "PostgreSQL", lambda: db.create_pool(settings.database_url, schema=service,
                                              max_size=settings.database_pool_max)
     )
+    started: list[Component] = []
     try:
         await db.migrate(runtime.db, schema=service, directory=migrations)
         await retry_until_up("Kafka", lambda: apply_catalogue(settings))
@@ -107,14 +130,19 @@ async def running(runtime: Runtime, *, migrations: Path, before_consuming: Calla
         runtime.relay = OutboxRelay(runtime.db, settings.kafka_bootstrap_servers, schema=service,
                                     client_id=f"hotline-{service}-outbox")
         runtime.relay.start()
-        if before_consuming is not None:
-            await before_consuming()
+        for hook in runtime.startup:
+            await hook()
+        for component in runtime.components:
+            component.start()
+            started.append(component)
         await runtime.broker.start()
         log.info("%s started", service)
         yield runtime
     finally:
         with contextlib.suppress(Exception):
             await runtime.broker.stop()
+        for component in reversed(started):
+            await component.stop()
         if runtime.relay:
             await runtime.relay.stop()
         await runtime.db.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hotline_common.runtime import Runtime
+from hotline_common.runtime import Runtime, running
 from hotline_common.settings import ServiceSettings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -61,8 +62,14 @@ def _too_large(limit: int) -> JSONResponse:
                                      "type": "too_large"}]}, status_code=413)
 
 
-def service_app(runtime: Runtime, *, title: str, lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[
-        None]], description: str = "") -> FastAPI:
+def service_app(runtime: Runtime, *, title: str, migrations: Path, description: str = "") -> FastAPI:
+    """The service's FastAPI app; its lifespan opens and closes everything the runtime holds."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with running(runtime, migrations=migrations):
+            yield
+
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.runtime = runtime
     app.state.settings = runtime.settings
@@ -105,8 +112,3 @@ def service_app(runtime: Runtime, *, title: str, lifespan: Callable[[FastAPI], c
 def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     uvicorn.run(app_factory(), host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                 access_log=False, timeout_graceful_shutdown=20)
-
-
-@contextlib.asynccontextmanager
-async def no_lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield

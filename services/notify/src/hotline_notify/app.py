@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from hotline_common import topics
-from hotline_common.events.registry import DEMO_SECRET_REF, ResponderRecord
-from hotline_common.runtime import build_runtime, running
-from hotline_common.views import CompactedView
+from hotline_common.events.registry import DEMO_SECRET_REF
+from hotline_common.runtime import build_runtime
 from hotline_common.web import service_app
 from hotline_notify import api, handlers
 from hotline_notify.channels import AlertChannel, WebhookChannel
@@ -27,29 +24,14 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime = build_runtime(settings, service="notify")
     runtime.broker.include_router(handlers.router)
     index = ResponderIndex()
-    responders: CompactedView[ResponderRecord] = CompactedView(
-        topics.REGISTRY_RESPONDER, settings.kafka_bootstrap_servers, on_change=index.apply)
+    responders = runtime.follow(topics.REGISTRY_RESPONDER, index.apply, check="responder_index")
     secrets = {DEMO_SECRET_REF: settings.demo_webhook_secret.get_secret_value()}
     channels: dict[str, AlertChannel] = {"webhook": WebhookChannel(secrets, settings.webhook_timeout_seconds)}
     dispatcher = Dispatcher(runtime, channels)
+    runtime.components.append(dispatcher)
     runtime.extras.update(responders=responders, responder_index=index, dispatcher=dispatcher,
                           public_base_url=settings.public_base_url.rstrip("/"))
-    runtime.checks["responder_index"] = responders.ready.is_set
-
-    async def follow_registry() -> None:
-        responders.start()
-        dispatcher.start()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(runtime, migrations=MIGRATIONS, before_consuming=follow_registry):
-            try:
-                yield
-            finally:
-                await dispatcher.stop()
-                await responders.stop()
-
-    app = service_app(runtime, title="1300 hotline — notify (แจ้งเตือนผู้ปฏิบัติงาน)", lifespan=lifespan,
+    app = service_app(runtime, title="1300 hotline — notify (แจ้งเตือนผู้ปฏิบัติงาน)", migrations=MIGRATIONS,
                       description="Alerts the responders on call and tracks every delivery attempt.")
     app.include_router(api.router)
     return app

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from hotline_common.runtime import build_runtime, running
+from hotline_common.runtime import build_runtime
 from hotline_common.web import service_app
 from hotline_registry import api, handlers
 from hotline_registry.config import RegistrySettings
@@ -26,12 +24,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         if settings.local and settings.seed_demo:
             await seed_demo(runtime.db, settings)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(runtime, migrations=MIGRATIONS, before_consuming=seed):
-            yield
-
-    app = service_app(runtime, title="1300 hotline — registry (ทะเบียนศูนย์และผู้ปฏิบัติงาน)", lifespan=lifespan,
+    runtime.startup.append(seed)
+    app = service_app(runtime, title="1300 hotline — registry (ทะเบียนศูนย์และผู้ปฏิบัติงาน)", migrations=MIGRATIONS,
                       description="The national directory: places, centers, responders; issues access tokens.")
     app.include_router(api.router)
     return app
