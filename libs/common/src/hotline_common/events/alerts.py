@@ -5,35 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
-from hotline_common.events.base import Event
+from hotline_common.events.base import CaseEvent
 
 
-class AlertSent(Event):
+class AlertSent(CaseEvent):
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.alert.sent.v1"
 
     alert_id: uuid.UUID
-    case_id: uuid.UUID
-    case_number: str
     responder_id: uuid.UUID
     center_id: uuid.UUID
     channel: str
     attempts: int
 
-    def subject(self) -> str:
-        return str(self.case_id)
 
-
-class AlertFailed(Event):
+class AlertFailed(CaseEvent):
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.alert.failed.v1"
 
     alert_id: uuid.UUID
-    case_id: uuid.UUID
-    case_number: str
     responder_id: uuid.UUID | None = None  # None: nobody was on call to alert
     center_id: uuid.UUID
     channel: str | None = None
     attempts: int
     last_error: str
-
-    def subject(self) -> str:
-        return str(self.case_id)

@@ -28,3 +28,13 @@ class Event(BaseModel):
     def subject(self) -> str:
         """CloudEvents `subject`: the aggregate this event is about (the Kafka key too)."""
         raise NotImplementedError
+
+
+class CaseEvent(Event):
+    """An event about one case: keyed by the case id, so a case's events stay in order on one partition."""
+
+    case_id: uuid.UUID
+    case_number: str
+
+    def subject(self) -> str:
+        return str(self.case_id)

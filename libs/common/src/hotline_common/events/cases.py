@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline_common.events.base import Event
+from hotline_common.events.base import CaseEvent
 
 
 class Channel(StrEnum):
@@ -67,13 +67,11 @@ class Location(BaseModel):
     lon: float | None = None
 
 
-class CaseReported(Event):
+class CaseReported(CaseEvent):
     """A case accepted by intake. Holds no caller name or phone: those stay encrypted in intake."""
 
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.reported.v1"
 
-    case_id: uuid.UUID
-    case_number: str
     channel: Channel
     category: Category
     target_group: TargetGroup
@@ -82,17 +80,12 @@ class CaseReported(Event):
     location: Location
     has_callback: bool = False
 
-    def subject(self) -> str:
-        return str(self.case_id)
 
-
-class CaseRouted(Event):
+class CaseRouted(CaseEvent):
     """Routing's decision: the center (and why) that must act on the case."""
 
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.routed.v1"
 
-    case_id: uuid.UUID
-    case_number: str
     category: Category
     target_group: TargetGroup
     priority: Priority
@@ -104,19 +97,11 @@ class CaseRouted(Event):
     rule: Literal["own_tambon", "nearest_active"]
     reported_event_id: uuid.UUID
 
-    def subject(self) -> str:
-        return str(self.case_id)
 
-
-class CaseUnroutable(Event):
+class CaseUnroutable(CaseEvent):
     """A case routing could not place; a supervisor decides."""
 
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.unroutable.v1"
 
-    case_id: uuid.UUID
-    case_number: str
     reason: str
     reported_event_id: uuid.UUID
-
-    def subject(self) -> str:
-        return str(self.case_id)
