@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
 from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
 from hotline_devstack.paths import cache_dir, ensure_dir
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
-from hotline_devstack.procs import DevstackError
+from hotline_devstack.procs import DevstackError, ProcessHandle
 from hotline_devstack.services import SERVICES, ServiceProcess, service_env
 
 DEMO_ACCOUNTS = ["operator", "responder", "supervisor", "admin", "ops"]
@@ -92,7 +93,7 @@ class Stack:
             svc.wait_ready(timeout)
 
     def dead_children(self) -> list[str]:
-        procs: list[tuple[str, ServiceProcess | KafkaBroker | PostgresCluster]] = [
+        procs: list[tuple[str, ProcessHandle]] = [
             *((s.name, s) for s in self.services),
             ("kafka", self.kafka),
             ("postgres", self.postgres),
@@ -140,29 +141,39 @@ def _wait_forever(stack: Stack) -> int:
 def _make_stack(args: argparse.Namespace, cache: Path) -> Stack:
     return Stack(
         cache,
-        Path(args.state_dir or cache / "run"),
+        Path(args.state_dir or cache / "run").resolve(),  # PostgreSQL runs from /: no relative paths
         args.kafka_port,
         args.kafka_controller_port or args.kafka_port + 1,
         args.pg_port,
     )
 
 
-def cmd_infra(args: argparse.Namespace) -> int:
-    cache = cache_dir()
-    stack = _make_stack(args, cache)
+def _with_infra(stack: Stack, body: Callable[[], int], *, stopping: str | None = None) -> int:
+    """Start the stack's infra and run `body`; a stop signal -> 130. Always tears the stack down."""
     for sig in _STOP_SIGNALS:
         signal.signal(sig, _raise_interrupt)
     try:
         stack.start_infra()
-        print(f"Kafka:      {stack.kafka.bootstrap_servers}", flush=True)
-        print(f"PostgreSQL: {stack.postgres.admin_url}", flush=True)
-        print("Ctrl-C to stop.", flush=True)
-        return _wait_forever(stack)
+        return body()
     except KeyboardInterrupt:
         return 130
     finally:
         _ignore_signals()
+        if stopping:
+            _log(stopping)
         stack.stop()
+
+
+def cmd_infra(args: argparse.Namespace) -> int:
+    stack = _make_stack(args, cache_dir())
+
+    def body() -> int:
+        print(f"Kafka:      {stack.kafka.bootstrap_servers}", flush=True)
+        print(f"PostgreSQL: {stack.postgres.admin_url}", flush=True)
+        print("Ctrl-C to stop.", flush=True)
+        return _wait_forever(stack)
+
+    return _with_infra(stack, body)
 
 
 def _banner(stack: Stack) -> str:
@@ -187,21 +198,14 @@ def _banner(stack: Stack) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    cache = cache_dir()
-    stack = _make_stack(args, cache)
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, _raise_interrupt)
-    try:
-        stack.start_infra()
+    stack = _make_stack(args, cache_dir())
+
+    def body() -> int:
         stack.start_services()
         print(_banner(stack), flush=True)
         return _wait_forever(stack)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        _ignore_signals()
-        _log("stopping services, Kafka, PostgreSQL ...")
-        stack.stop()
+
+    return _with_infra(stack, body, stopping="stopping services, Kafka, PostgreSQL ...")
 
 
 def _exit_code(returncode: int) -> int:
@@ -248,10 +252,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     kafka_port = _env_int("TEST_KAFKA_PORT", 19092)
     pg_port = _env_int("TEST_PG_PORT", 15432)
     stack = Stack(cache, state, kafka_port, _env_int("TEST_KAFKA_CONTROLLER_PORT", kafka_port + 1), pg_port)
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, _raise_interrupt)
-    try:
-        stack.start_infra()
+
+    def body() -> int:
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers,
@@ -260,11 +262,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "HOTLINE_CACHE_DIR": str(cache),
         }
         return _run_command(command, env)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        _ignore_signals()
-        stack.stop()
+
+    return _with_infra(stack, body)
 
 
 def build_parser() -> argparse.ArgumentParser:

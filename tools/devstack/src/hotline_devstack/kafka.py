@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
+from hotline_devstack.maven import resolve_maven_classpath
 from hotline_devstack.paths import ensure_dir, kafka_pom
-from hotline_devstack.procs import DevstackError, ManagedProcess, port_open, require_free_port, run_checked, which
+from hotline_devstack.procs import ManagedProcess, ProcessHandle, port_open, require_free_port, run_checked, which
 
 # Newest Kafka 4.x on Maven Central at the time of writing (kafka_2.13 artifact).
 KAFKA_VERSION = "4.4.0"
@@ -40,42 +39,14 @@ def find_java() -> str:
 def ensure_kafka_jars(cache: Path, version: str | None = None) -> Path:
     """Resolve the broker classpath into <cache>/kafka/<ver>/libs via Maven (cached; returns libs dir)."""
     version = version or kafka_version()
-    libs = kafka_libs_dir(cache, version)
-    if (libs / ".complete").exists():
-        return libs
-    mvn = which("mvn", "Install Maven (`apt-get install maven`); it resolves the Kafka jars from Maven Central.")
-    pom = kafka_pom()
-    if not pom.exists():
-        raise DevstackError(f"missing {pom}")
-    ensure_dir(libs.parent)
-    # Copy into a scratch dir and rename: an interrupted fetch never looks complete.
-    tmp = libs.with_name("libs.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    argv = [
-        mvn,
-        "-q",
-        "-B",
-        "-f",
-        str(pom),
-        f"-Dkafka.version={version}",
-        f"-Dmaven.repo.local={cache / 'm2'}",
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={tmp}",
-        "-DincludeScope=runtime",
-    ]
-    print(f"[devstack] resolving Apache Kafka {version} jars from Maven Central ...", flush=True)
-    t0 = time.monotonic()
-    run_checked(argv, f"maven resolution of Kafka {version}")
-    if not any(tmp.glob("kafka_2.13-*.jar")):
-        raise DevstackError(f"maven finished but no kafka_2.13 jar in {tmp}")
-    shutil.rmtree(libs, ignore_errors=True)
-    tmp.rename(libs)
-    (libs / ".complete").write_text(f"{version}\n")
-    print(
-        f"[devstack] Kafka {version}: {len(list(libs.glob('*.jar')))} jars in {time.monotonic() - t0:.1f}s -> {libs}",
-        flush=True,
+    return resolve_maven_classpath(
+        cache,
+        pom=kafka_pom(),
+        libs=kafka_libs_dir(cache, version),
+        properties={"kafka.version": version},
+        expect_glob="kafka_2.13-*.jar",
+        what=f"Apache Kafka {version}",
     )
-    return libs
 
 
 def _new_cluster_id() -> str:
@@ -115,8 +86,13 @@ logger.metadata.level = WARN
 """
 
 
-class KafkaBroker:
-    """A single-node KRaft broker+controller. Restartable on the same data dir."""
+class KafkaBroker(ProcessHandle):
+    """A single-node KRaft broker+controller. Restartable on the same data dir.
+
+    `stop(timeout)` sends SIGTERM (controlled shutdown), SIGKILL after `timeout` (default 30 s).
+    """
+
+    stop_timeout = 30.0
 
     def __init__(
         self,
@@ -133,6 +109,7 @@ class KafkaBroker:
         heap_max: str = "768m",
         parent_death_signal: int | None = None,
     ) -> None:
+        super().__init__()
         self.cache = Path(cache)
         self.version = version or kafka_version()
         self.port = port
@@ -144,7 +121,6 @@ class KafkaBroker:
         self.advertised_host = advertised_host or host
         self.heap_max = heap_max
         self.parent_death_signal = parent_death_signal
-        self._proc: ManagedProcess | None = None
 
     # -- layout ------------------------------------------------------------------
     @property
@@ -285,22 +261,6 @@ class KafkaBroker:
         except BaseException:
             proc.kill()
             raise
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (controlled shutdown), SIGKILL after `timeout`."""
-        if self._proc is not None:
-            self._proc.stop(timeout)
-
-    def kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.is_running()
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
 
     def run_tool(self, main_class: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """Run a Kafka main class on the broker classpath (e.g. kafka.tools.StorageTool)."""

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from hotline_devstack.kafka import find_java
-from hotline_devstack.paths import ensure_dir, kafka_pom
-from hotline_devstack.procs import DevstackError, run_checked, which
+from hotline_devstack.maven import resolve_maven_classpath
+from hotline_devstack.paths import kafka_pom
+from hotline_devstack.procs import DevstackError
 
 # Newest kafka-tools on Maven Central at the time of writing (there is no 4.4.0 kafka-tools).
 KAFKA_TOOLS_VERSION = "4.3.1"
@@ -42,45 +41,14 @@ def kafka_tools_libs_dir(cache: Path, version: str | None = None) -> Path:
 def ensure_kafka_tools_jars(cache: Path, version: str | None = None) -> Path:
     """Resolve the kafka-tools classpath into <cache>/kafka-tools/<ver>/libs via Maven (cached; returns libs)."""
     version = version or kafka_tools_version()
-    libs = kafka_tools_libs_dir(cache, version)
-    if (libs / ".complete").exists():
-        return libs
-    mvn = which("mvn", "Install Maven (`apt-get install maven`); it resolves the Kafka tools jars from Maven Central.")
-    pom = kafka_tools_pom()
-    if not pom.exists():
-        raise DevstackError(f"missing {pom}")
-    ensure_dir(libs.parent)
-    # Copy into a scratch dir and rename: an interrupted fetch never looks complete.
-    tmp = libs.with_name("libs.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    argv = [
-        mvn,
-        "-q",
-        "-B",
-        "-f",
-        str(pom),
-        f"-Dkafka.tools.version={version}",
-        f"-Dmaven.repo.local={cache / 'm2'}",
-        "dependency:copy-dependencies",
-        f"-DoutputDirectory={tmp}",
-        "-DincludeScope=runtime",
-    ]
-    print(f"[devstack] resolving Apache Kafka tools {version} jars from Maven Central ...", flush=True)
-    t0 = time.monotonic()
-    run_checked(argv, f"maven resolution of kafka-tools {version}")
-    if not any(tmp.glob("kafka-tools-*.jar")):
-        raise DevstackError(f"maven finished but no kafka-tools jar in {tmp}")
-    shutil.rmtree(libs, ignore_errors=True)
-    tmp.rename(libs)
-    (libs / ".complete").write_text(f"{version}\n")
-    jars = list(libs.glob("*.jar"))
-    size_mb = sum(j.stat().st_size for j in jars) / 1e6
-    print(
-        f"[devstack] Kafka tools {version}: {len(jars)} jars ({size_mb:.0f} MB) in {time.monotonic() - t0:.1f}s"
-        f" -> {libs}",
-        flush=True,
+    return resolve_maven_classpath(
+        cache,
+        pom=kafka_tools_pom(),
+        libs=kafka_tools_libs_dir(cache, version),
+        properties={"kafka.tools.version": version},
+        expect_glob="kafka-tools-*.jar",
+        what=f"Apache Kafka tools {version}",
     )
-    return libs
 
 
 def tool_argv(libs: Path, main_class: str, *args: str, heap_max: str = "256m", log_level: str = "warn") -> list[str]:

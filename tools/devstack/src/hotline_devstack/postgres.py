@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from hotline_devstack.paths import ensure_dir, postgres_init_sql
-from hotline_devstack.procs import DevstackError, ManagedProcess, require_free_port, run_checked
+from hotline_devstack.procs import DevstackError, ManagedProcess, ProcessHandle, require_free_port, run_checked
 
 DATABASE = "hotline"
 PG_OS_USER = "postgres"
@@ -104,8 +104,13 @@ def _run_as_user() -> str | None:
     return PG_OS_USER
 
 
-class PostgresCluster:
-    """One PostgreSQL cluster (trust auth, 127.0.0.1 only) with database `hotline` initialised."""
+class PostgresCluster(ProcessHandle):
+    """One PostgreSQL cluster (trust auth, 127.0.0.1 only) with database `hotline` initialised.
+
+    `stop(timeout)` sends SIGINT ("fast" shutdown), SIGKILL after `timeout` (default 30 s).
+    """
+
+    stop_timeout = 30.0
 
     def __init__(
         self,
@@ -117,6 +122,7 @@ class PostgresCluster:
         pg_bin: Path | None = None,
         parent_death_signal: int | None = None,
     ) -> None:
+        super().__init__()
         self.cache = Path(cache)
         self.port = port
         self.data_dir = Path(data_dir) if data_dir else self.cache / "run" / "postgres" / "data"
@@ -124,7 +130,6 @@ class PostgresCluster:
         self._pg_bin = pg_bin
         self.parent_death_signal = parent_death_signal
         self._user: str | bool | None = False  # resolved lazily: constructing must not fail
-        self._proc: ManagedProcess | None = None
 
     # -- helpers -----------------------------------------------------------------
     @property
@@ -194,24 +199,13 @@ class PostgresCluster:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
             run_checked([*base, "--no-locale"], "initdb", user=self.user, cwd="/")
 
+    def _connect_args(self, db: str) -> list[str]:
+        """libpq client options (psql, pg_isready): superuser `postgres` on our port, database `db`."""
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db]
+
     def _psql(self, db: str, *args: str) -> subprocess.CompletedProcess[str]:
         return run_checked(
-            [
-                self._tool("psql"),
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                *args,
-            ],
+            [self._tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", *self._connect_args(db), *args],
             f"psql ({db})",
             env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
         )
@@ -231,18 +225,7 @@ class PostgresCluster:
 
     def _ready(self) -> bool:
         res = subprocess.run(
-            [
-                self._tool("pg_isready"),
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-            ],
+            [self._tool("pg_isready"), "-q", *self._connect_args("postgres")],
             stdin=subprocess.DEVNULL,
             capture_output=True,
         )
@@ -288,21 +271,6 @@ class PostgresCluster:
         except BaseException:
             self._proc.kill()
             raise
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self._proc is not None:
-            self._proc.stop(timeout)
-
-    def kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.is_running()
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
 
     def __enter__(self) -> PostgresCluster:
         self.start()

@@ -193,6 +193,32 @@ class ManagedProcess:
             return False
 
 
+class ProcessHandle:
+    """A component that runs as (at most) one ManagedProcess, kept in `_proc` once started."""
+
+    stop_timeout: float = 15.0  # seconds between the graceful stop signal and SIGKILL
+
+    def __init__(self) -> None:
+        self._proc: ManagedProcess | None = None
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Graceful stop signal to the process group, SIGKILL after `timeout` (default `stop_timeout`)."""
+        if self._proc is not None:
+            self._proc.stop(self.stop_timeout if timeout is None else timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the whole group immediately (crash simulation)."""
+        if self._proc is not None:
+            self._proc.kill()
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.is_running()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+
 def run_checked(
     argv: Sequence[str], what: str, *, user: str | None = None, **kw: Any
 ) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from hotline_devstack.procs import ManagedProcess
+from hotline_devstack.procs import ManagedProcess, ProcessHandle
 
 # Start order matters: registry first (the others look things up in it).
 SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003)]
@@ -25,8 +25,13 @@ def service_env(name: str, pg_port: int, kafka_bootstrap: str) -> dict[str, str]
     }
 
 
-class ServiceProcess:
-    """`python -m hotline_<name>` in its own process group, logging to `log_file`."""
+class ServiceProcess(ProcessHandle):
+    """`python -m hotline_<name>` in its own process group, logging to `log_file`.
+
+    `stop(timeout)` sends SIGTERM, SIGKILL after `timeout` (default 15 s).
+    """
+
+    stop_timeout = 15.0
 
     def __init__(
         self,
@@ -37,12 +42,12 @@ class ServiceProcess:
         *,
         parent_death_signal: int | None = None,
     ) -> None:
+        super().__init__()
         self.name = name
         self.env = dict(env)
         self.port = port
         self.log_file = Path(log_file)
         self.parent_death_signal = parent_death_signal
-        self._proc: ManagedProcess | None = None
 
     @property
     def url(self) -> str:
@@ -71,24 +76,8 @@ class ServiceProcess:
         assert self._proc is not None, "start() first"
         self._proc.wait_until(self._ready, timeout, f"{self.url}/readyz == 200", interval=0.3)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM, SIGKILL after `timeout`."""
-        if self._proc is not None:
-            self._proc.stop(timeout)
-
-    def kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.is_running()
-
     def returncode(self) -> int | None:
         return self._proc.returncode() if self._proc else None
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
 
     def log_tail(self, lines: int = 40) -> str:
         return self._proc.log_tail(lines) if self._proc else ""
