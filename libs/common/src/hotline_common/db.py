@@ -6,7 +6,6 @@ import json
 import logging
 import zlib
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -93,7 +92,3 @@ async def ping(pool: asyncpg.Pool, timeout: float = 2.0) -> bool:
             return bool(await conn.fetchval("SELECT 1", timeout=timeout) == 1)
     except Exception:
         return False
-
-
-def as_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
-    return dict(record) if record is not None else None
