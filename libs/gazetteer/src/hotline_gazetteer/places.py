@@ -1,12 +1,19 @@
-"""The gazetteer: every tambon with its amphoe and province, looked up by code or by position."""
+"""The gazetteer: every tambon with its amphoe and province, looked up by code, by position or by name."""
 
 from __future__ import annotations
 
 import csv
 import math
+from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline_gazetteer.index import PlaceIndex
+    from hotline_gazetteer.resolve import Resolution
+    from hotline_gazetteer.search import PlaceHit
 
 EARTH_RADIUS_KM = 6371.0088
 # A point farther than this from every tambon centroid is not in Thailand (the largest tambons are ~40 km across;
@@ -40,6 +47,85 @@ class Tambon:
             return f"แขวง{self.name_th} › เขต{self.amphoe_name_th} › {self.province_name_th}"
         return f"ต.{self.name_th} › อ.{self.amphoe_name_th} › จ.{self.province_name_th}"
 
+    def path_en(self) -> str:
+        """San Klang › Phan › Chiang Rai."""
+        return f"{self.name_en} › {self.amphoe_name_en} › {self.province_name_en}"
+
+
+@dataclass(frozen=True, slots=True)
+class Amphoe:
+    """A district: amphoe (อำเภอ), or khet (เขต) in Bangkok. Centroid = mean of its tambons' points."""
+
+    code: str
+    name_th: str
+    name_en: str
+    province_code: str
+    province_name_th: str
+    province_name_en: str
+    lat: float
+    lon: float
+    postal_codes: tuple[str, ...]  # distinct, sorted
+
+    @property
+    def is_bangkok(self) -> bool:
+        return self.province_code == "10"
+
+    def path_th(self) -> str:
+        """อ.พาน › จ.เชียงราย (เขต… › กรุงเทพมหานคร in Bangkok)."""
+        if self.is_bangkok:
+            return f"เขต{self.name_th} › {self.province_name_th}"
+        return f"อ.{self.name_th} › จ.{self.province_name_th}"
+
+    def path_en(self) -> str:
+        return f"{self.name_en} › {self.province_name_en}"
+
+
+@dataclass(frozen=True, slots=True)
+class Province:
+    """A province (จังหวัด), or Bangkok. Centroid = mean of its tambons' points."""
+
+    code: str
+    name_th: str
+    name_en: str
+    lat: float
+    lon: float
+    postal_codes: tuple[str, ...]  # distinct, sorted
+
+    @property
+    def is_bangkok(self) -> bool:
+        return self.code == "10"
+
+    def path_th(self) -> str:
+        """จ.เชียงราย (กรุงเทพมหานคร: Bangkok is not a จังหวัด)."""
+        return self.name_th if self.is_bangkok else f"จ.{self.name_th}"
+
+    def path_en(self) -> str:
+        return self.name_en
+
+
+def _amphoe(tambons: list[Tambon]) -> Amphoe:
+    t = tambons[0]
+    lat, lon = _centroid(tambons)
+    return Amphoe(code=t.amphoe_code, name_th=t.amphoe_name_th, name_en=t.amphoe_name_en,
+                  province_code=t.province_code, province_name_th=t.province_name_th,
+                  province_name_en=t.province_name_en, lat=lat, lon=lon, postal_codes=_postal_codes(tambons))
+
+
+def _province(tambons: list[Tambon]) -> Province:
+    t = tambons[0]
+    lat, lon = _centroid(tambons)
+    return Province(code=t.province_code, name_th=t.province_name_th, name_en=t.province_name_en, lat=lat, lon=lon,
+                    postal_codes=_postal_codes(tambons))
+
+
+def _centroid(tambons: list[Tambon]) -> tuple[float, float]:
+    return (round(sum(t.lat for t in tambons) / len(tambons), 5),
+            round(sum(t.lon for t in tambons) / len(tambons), 5))
+
+
+def _postal_codes(tambons: list[Tambon]) -> tuple[str, ...]:
+    return tuple(sorted({t.postal_code for t in tambons}))
+
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -60,6 +146,17 @@ class Gazetteer:
         self._grid: dict[tuple[int, int], list[Tambon]] = {}
         for t in tambons:
             self._grid.setdefault(_cell(t.lat, t.lon), []).append(t)
+        by_amphoe: dict[str, list[Tambon]] = defaultdict(list)
+        by_province: dict[str, list[Tambon]] = defaultdict(list)
+        for t in tambons:
+            by_amphoe[t.amphoe_code].append(t)
+            by_province[t.province_code].append(t)
+        self._tambons_in = dict(by_amphoe)
+        self._amphoes = {code: _amphoe(ts) for code, ts in sorted(by_amphoe.items())}
+        self._provinces = {code: _province(ts) for code, ts in sorted(by_province.items())}
+        self._amphoes_in: dict[str, list[Amphoe]] = {}
+        for a in self._amphoes.values():
+            self._amphoes_in.setdefault(a.province_code, []).append(a)
 
     @classmethod
     def from_package(cls) -> Gazetteer:
@@ -96,6 +193,43 @@ class Gazetteer:
 
     def provinces(self) -> dict[str, str]:
         return {t.province_code: t.province_name_th for t in self.tambons}
+
+    def provinces_list(self) -> list[Province]:
+        """All 77 provinces (Bangkok included), by code."""
+        return list(self._provinces.values())
+
+    def province(self, code: str) -> Province | None:
+        return self._provinces.get(code)
+
+    def amphoe(self, code: str) -> Amphoe | None:
+        return self._amphoes.get(code)
+
+    def amphoes_in(self, province_code: str) -> list[Amphoe]:
+        """The districts of a province, by code (empty for an unknown province)."""
+        return list(self._amphoes_in.get(province_code, ()))
+
+    def tambons_in(self, amphoe_code: str) -> list[Tambon]:
+        """The sub-districts of a district, by code (empty for an unknown district)."""
+        return list(self._tambons_in.get(amphoe_code, ()))
+
+    @cached_property
+    def index(self) -> PlaceIndex:
+        """The name index behind `search` and `resolve`: built on first use (0.3–0.6 s), then kept."""
+        from hotline_gazetteer.index import PlaceIndex
+
+        return PlaceIndex(self)
+
+    def search(self, query: str, limit: int = 10) -> list[PlaceHit]:
+        """Typeahead over provinces, districts and sub-districts (see `hotline_gazetteer.search.search`)."""
+        from hotline_gazetteer.search import search
+
+        return search(self.index, query, limit=limit)
+
+    def resolve(self, text: str) -> Resolution:
+        """The one sub-district a free-text Thai address names (see `hotline_gazetteer.resolve.resolve`)."""
+        from hotline_gazetteer.resolve import resolve
+
+        return resolve(self.index, text)
 
 
 @cache
