@@ -26,9 +26,11 @@ typecheck:
 unit: bootstrap
 	$(UV) python -m pytest tests/unit $(PYTEST_ARGS)
 
-## End-to-end latency and throughput beside the raw Kafka round trip, then the outbox relay beside direct
-## produce: each baseline is measured in the same run, through the same broker.
+## Place search and on-call queries beside brute-force scans; end-to-end latency and throughput beside the raw
+## Kafka round trip; the outbox relay beside direct produce. Each baseline is measured in the same run.
 bench: bootstrap
+	$(UV) python bench/places_search.py
+	$(UV) python bench/oncall.py
 	$(UV) python bench/e2e_latency.py $(BENCH_ARGS)
 	HOTLINE_DEV_RUN_STATE=bench-outbox TEST_KAFKA_PORT=49292 TEST_KAFKA_CONTROLLER_PORT=49293 TEST_PG_PORT=45632 \
 		$(UV) hotline-dev run -- python bench/outbox_relay.py

@@ -30,7 +30,7 @@ async def test_case_from_a_call_reaches_the_on_call_responder_of_its_center(
     assert alert.delivery_id == alert.body["alert_id"]
     async with httpx.AsyncClient(base_url=platform.url("registry"),
                                  headers={"Authorization": f"Bearer {operator_token}"}) as registry:
-        [center] = (await registry.get("/v1/centers", params={"tambon_code": "570511"})).json()
+        [center] = (await registry.get("/v1/centers", params={"tambon_code": "570511"})).json()["items"]
     assert alert.body["center_id"] == center["center_id"]
     assert alert.body["case_number"] == accepted["case_number"]
     assert alert.body["priority"] == "P2"
@@ -112,7 +112,7 @@ async def test_the_registry_serves_the_national_gazetteer(platform: Platform, op
                                  headers={"Authorization": f"Bearer {operator_token}"}) as registry:
         r = await registry.get("/v1/places/tambons/820805")
         missing = await registry.get("/v1/places/tambons/999999")
-        [center] = (await registry.get("/v1/centers", params={"tambon_code": "820805"})).json()
+        [center] = (await registry.get("/v1/centers", params={"tambon_code": "820805"})).json()["items"]
     assert r.status_code == 200
     assert r.json()["path_th"] == "ต.ลำภี › อ.ท้ายเหมือง › จ.พังงา"
     assert r.json()["postal_code"] == "82120"

@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from hotline_common import schemas
 from hotline_common.events import (
+    AgencyRecord,
+    AgencyType,
     AlertChannel,
     AlertFailed,
     AlertSent,
@@ -29,12 +31,16 @@ from hotline_common.events import (
     Location,
     Priority,
     ResponderRecord,
+    RotaRecord,
     TargetGroup,
 )
+from hotline_common.events.rota import EscalationLevel, EscalationTarget, Override, Shift
 from hotline_common.topics import CATALOGUE, TopicSpec
 
 CASE = uuid.uuid4()
 CENTER = uuid.uuid4()
+RESPONDER = uuid.uuid4()
+OTHER = uuid.uuid4()
 
 SAMPLES: dict[type[Event], Event] = {
     CaseReported: CaseReported(
@@ -96,7 +102,24 @@ SAMPLES: dict[type[Event], Event] = {
         display_name="สมศรี ใจดี",
         kind="volunteer",
         center_ids=[CENTER],
-        channels=[AlertChannel(kind="webhook", address="http://127.0.0.1:8003/v1/demo/inbox", secret_ref="demo")],
+        channels=[AlertChannel(kind="webhook", address="http://127.0.0.1:8003/v1/demo/inbox", secret_ref="demo"),
+                  AlertChannel(kind="sms", address="081-234-5678")],
+    ),
+    AgencyRecord: AgencyRecord(
+        agency_id=uuid.uuid4(), agency_type=AgencyType.children_family_shelter,
+        name_th="บ้านพักเด็กและครอบครัวจังหวัดเชียงราย", province_code="57", area_province_codes=["57"],
+        lat=19.9, lon=99.83, categories=[Category.domestic_violence], target_groups=[TargetGroup.child],
+        capacity=30, free_places=4, free_places_at="2026-11-23T10:00:00+07:00", phone="053-150-222",
+    ),
+    RotaRecord: RotaRecord(
+        rota_id=uuid.uuid4(), unit_kind="center", unit_id=CENTER, name="เวรประจำศูนย์",
+        shifts=[Shift(name="กลางวัน", start="08:30", end="16:30", responder_ids=[RESPONDER, OTHER],
+                      rotate_every_days=7, rotation_anchor="2026-11-23"),
+                Shift(name="กลางคืน", start="16:30", end="08:30", responder_ids=[RESPONDER])],
+        overrides=[Override(start="2026-11-25T08:30:00+07:00", end="2026-11-26T08:30:00+07:00", replaces=RESPONDER,
+                            responder_id=OTHER, reason="ลาป่วย")],
+        escalation=[EscalationLevel(targets=[EscalationTarget(kind="on_call")], timeout_minutes=10, repeat=1),
+                    EscalationLevel(targets=[EscalationTarget(kind="center", id=CENTER)], timeout_minutes=15)],
     ),
 }
 

@@ -23,6 +23,7 @@ class Role(StrEnum):
     admin = "admin"
     ops = "ops"
     center_staff = "center_staff"
+    agency_staff = "agency_staff"
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,26 @@ class Principal:
     subject: str
     role: Role
     center_id: str | None = None
+    agency_id: str | None = None
 
 
-def issue_token(secret: str, *, subject: str, role: Role, ttl_seconds: int, center_id: str | None = None) -> str:
+def issue_token(secret: str, *, subject: str, role: Role, ttl_seconds: int, center_id: str | None = None,
+                agency_id: str | None = None) -> str:
     now = int(time.time())
     claims: dict[str, object] = {"sub": subject, "role": role.value, "iss": ISSUER, "aud": AUDIENCE,
                                  "iat": now, "exp": now + ttl_seconds}
     if center_id:
         claims["center_id"] = center_id
+    if agency_id:
+        claims["agency_id"] = agency_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def verify_token(secret: str, token: str) -> Principal:
     claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                         options={"require": ["exp", "sub", "iss", "aud"]})
-    return Principal(subject=str(claims["sub"]), role=Role(claims["role"]), center_id=claims.get("center_id"))
+    return Principal(subject=str(claims["sub"]), role=Role(claims["role"]), center_id=claims.get("center_id"),
+                     agency_id=claims.get("agency_id"))
 
 
 _bearer = HTTPBearer(auto_error=False)

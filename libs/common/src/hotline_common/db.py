@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 """
+# Compacted topics delete by tombstone: a record with a key and no value.
+PLATFORM_TOMBSTONES_SQL = "ALTER TABLE outbox ALTER COLUMN payload DROP NOT NULL;"
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -71,7 +73,8 @@ async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path) -> list[s
                 "(version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-            steps: list[tuple[str, str]] = [("000_platform", PLATFORM_SQL)]
+            steps: list[tuple[str, str]] = [("000_platform", PLATFORM_SQL),
+                                            ("000_platform_tombstones", PLATFORM_TOMBSTONES_SQL)]
             steps += files
             for version, sql in steps:
                 if version in done:

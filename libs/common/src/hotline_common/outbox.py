@@ -16,6 +16,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from hotline_common.envelope import ce_headers
 from hotline_common.events import Event
+from hotline_common.events.base import utcnow
 from hotline_common.kafka import PRODUCER_GUARANTEES
 from hotline_common.topics import TopicSpec
 
@@ -55,6 +56,15 @@ async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[E
             for e in events
         ],
     )
+
+
+async def enqueue_tombstone(conn: asyncpg.Connection, spec: TopicSpec, key: str, *, source: str) -> None:
+    """Delete an entity from a compacted topic: a record with its key and no value (same transaction rule)."""
+    if not spec.compacted:
+        raise TypeError(f"{spec.name} is not compacted: a tombstone would mean nothing there")
+    headers = {"ce_subject": key, "ce_source": source, "ce_time": utcnow().isoformat()}
+    await conn.execute("INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, NULL)",
+                       spec.name, key, headers)
 
 
 async def claim_once(conn: asyncpg.Connection, event_id: Any, topic: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hotline_common.events import (
+    AgencyRecord,
     AlertFailed,
     AlertSent,
     CaseReported,
@@ -13,6 +14,7 @@ from hotline_common.events import (
     CenterRecord,
     Event,
     ResponderRecord,
+    RotaRecord,
 )
 
 DAY_MS = 24 * 3600 * 1000
@@ -45,7 +47,9 @@ CASE_UNROUTABLE = TopicSpec("hotline.case.unroutable.v1", CaseUnroutable)
 ALERT_SENT = TopicSpec("hotline.alert.sent.v1", AlertSent)
 ALERT_FAILED = TopicSpec("hotline.alert.failed.v1", AlertFailed)
 REGISTRY_CENTER = TopicSpec("registry.center.v1", CenterRecord, compacted=True, partitions=1)
+REGISTRY_AGENCY = TopicSpec("registry.agency.v1", AgencyRecord, compacted=True, partitions=1)
 REGISTRY_RESPONDER = TopicSpec("registry.responder.v1", ResponderRecord, compacted=True, partitions=1)
+REGISTRY_ROTA = TopicSpec("registry.rota.v1", RotaRecord, compacted=True, partitions=1)
 
 CATALOGUE: tuple[TopicSpec, ...] = (
     CASE_REPORTED,
@@ -54,7 +58,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     ALERT_SENT,
     ALERT_FAILED,
     REGISTRY_CENTER,
+    REGISTRY_AGENCY,
     REGISTRY_RESPONDER,
+    REGISTRY_ROTA,
 )
 
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in CATALOGUE}

@@ -19,6 +19,8 @@ from hotline_common.runtime import Runtime, running
 from hotline_common.settings import ServiceSettings
 
 MAX_BODY_BYTES = 256 * 1024
+# Bulk imports (a whole country's centers as CSV) under the prefixes a service names.
+MAX_BULK_BODY_BYTES = 32 * 1024 * 1024
 DB_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
                   asyncpg.TooManyConnectionsError, asyncpg.InterfaceError, TimeoutError)
 
@@ -26,16 +28,18 @@ DB_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnec
 class BodyLimit:
     """Refuses request bodies over the limit with 413 before anything reads them."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, bulk_prefixes: tuple[str, ...] = ()) -> None:
+        self.app, self.default_limit, self.bulk_prefixes = app, limit, bulk_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        bulk = self.bulk_prefixes and str(scope.get("path", "")).startswith(self.bulk_prefixes)
+        limit = MAX_BULK_BODY_BYTES if bulk else self.default_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and int(declared) > self.limit:
-            await _too_large(self.limit)(scope, receive, send)
+        if declared is not None and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
             return
         seen = 0
 
@@ -43,14 +47,14 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise _TooLargeError
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLargeError:
-            await _too_large(self.limit)(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
 
 
 class _TooLargeError(Exception):
@@ -62,7 +66,8 @@ def _too_large(limit: int) -> JSONResponse:
                                      "type": "too_large"}]}, status_code=413)
 
 
-def service_app(runtime: Runtime, *, title: str, migrations: Path, description: str = "") -> FastAPI:
+def service_app(runtime: Runtime, *, title: str, migrations: Path, description: str = "",
+                bulk_prefixes: tuple[str, ...] = ()) -> FastAPI:
     """The service's FastAPI app; its lifespan opens and closes everything the runtime holds."""
 
     @contextlib.asynccontextmanager
@@ -103,7 +108,7 @@ def service_app(runtime: Runtime, *, title: str, migrations: Path, description: 
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, bulk_prefixes=bulk_prefixes)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
                                        excluded_urls="healthz,readyz")
     return app

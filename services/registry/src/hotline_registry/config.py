@@ -10,5 +10,6 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     port: int = Field(default=8001, description="HTTP port of the registry.")
-    seed_demo: bool = Field(default=True, description="In local/test mode, load one demo center and responder "
-                            "per sub-district and the demo accounts.")
+    seed_demo: bool = Field(default=True, description="In local/test mode, load the demo directory (a center, a "
+                            "volunteer and a rota per sub-district; each province's office and shelter) and the demo "
+                            "accounts.")

@@ -1,4 +1,4 @@
-"""Demo data for local mode: one center and one on-call volunteer per sub-district, and the demo accounts."""
+"""Seeding local mode: the demo directory into an empty registry, and the demo accounts."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import logging
 
 import asyncpg
 
-from hotline_common import outbox, topics
-from hotline_gazetteer import gazetteer
+from hotline_common.auth import Role
+from hotline_common.events import AgencyType
 from hotline_registry import repository
+from hotline_registry.accounts import hash_password
 from hotline_registry.config import RegistrySettings
-from hotline_registry.directory import DEMO_ACCOUNTS, demo_center, demo_responder, hash_password
+from hotline_registry.demo import DEMO_ACCOUNTS, agency_id_for, center_id_for, demo_directory
+from hotline_registry.repository import AGENCIES, CENTERS, RESPONDERS, ROTAS
 
 log = logging.getLogger("hotline.registry.seed")
-SOURCE = "/hotline/registry"
+ACTOR = "seed"
 
 
 async def seed_demo(pool: asyncpg.Pool, settings: RegistrySettings) -> int:
@@ -24,14 +26,20 @@ async def seed_demo(pool: asyncpg.Pool, settings: RegistrySettings) -> int:
         password = hash_password(settings.demo_password.get_secret_value())
         for username, role in DEMO_ACCOUNTS:
             await repository.upsert_account(conn, username=username, password_hash=password, role=role.value)
-        if await repository.count_centers(conn):
+        # Staff scoped to one unit: a center (walk-ins) and Bangkok's shelter (free places).
+        await repository.upsert_account(conn, username="center", password_hash=password,
+                                        role=Role.center_staff.value, center_id=center_id_for("100101"))
+        await repository.upsert_account(conn, username="shelter", password_hash=password,
+                                        role=Role.agency_staff.value,
+                                        agency_id=agency_id_for("10", AgencyType.children_family_shelter))
+        if await repository.count(conn, CENTERS):
             return 0
-        centers = [demo_center(t) for t in gazetteer().tambons]
-        responders = [demo_responder(c, settings.demo_alert_webhook_url) for c in centers]
-        await repository.insert_centers(conn, centers)
-        await repository.insert_responders(conn, responders)
+        demo = demo_directory(settings.demo_alert_webhook_url)
         # State and its events in one transaction: the compacted topics can never disagree with the tables.
-        await outbox.enqueue_many(conn, topics.REGISTRY_CENTER, list(centers), source=SOURCE)
-        await outbox.enqueue_many(conn, topics.REGISTRY_RESPONDER, list(responders), source=SOURCE)
-    log.info("seeded %d demo centers and responders", len(centers))
-    return len(centers)
+        await repository.upsert_many(conn, CENTERS, demo.centers, actor=ACTOR, action="seed")
+        await repository.upsert_many(conn, AGENCIES, demo.agencies, actor=ACTOR, action="seed")
+        await repository.upsert_many(conn, RESPONDERS, demo.responders, actor=ACTOR, action="seed")
+        await repository.upsert_many(conn, ROTAS, demo.rotas, actor=ACTOR, action="seed")
+    log.info("seeded %d demo centers, %d agencies, %d responders, %d rotas", len(demo.centers),
+             len(demo.agencies), len(demo.responders), len(demo.rotas))
+    return len(demo.centers)

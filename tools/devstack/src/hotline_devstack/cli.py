@@ -20,7 +20,7 @@ from hotline_devstack.postgres import PostgresCluster, find_pg_bin
 from hotline_devstack.procs import DevstackError, ProcessHandle
 from hotline_devstack.services import SERVICES, ServiceProcess, service_env
 
-DEMO_ACCOUNTS = ["operator", "responder", "supervisor", "admin", "ops"]
+DEMO_ACCOUNTS = ["operator", "responder", "supervisor", "admin", "ops", "center", "shelter"]
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

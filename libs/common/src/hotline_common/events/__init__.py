@@ -12,9 +12,12 @@ from hotline_common.events.cases import (
     Priority,
     TargetGroup,
 )
-from hotline_common.events.registry import AlertChannel, CenterRecord, ResponderRecord
+from hotline_common.events.registry import AgencyRecord, AgencyType, AlertChannel, CenterRecord, ResponderRecord
+from hotline_common.events.rota import RotaRecord
 
 __all__ = [
+    "AgencyRecord",
+    "AgencyType",
     "AlertChannel",
     "AlertFailed",
     "AlertSent",
@@ -28,5 +31,6 @@ __all__ = [
     "Location",
     "Priority",
     "ResponderRecord",
+    "RotaRecord",
     "TargetGroup",
 ]
