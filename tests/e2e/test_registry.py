@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from hotline_devstack import Platform
 from hotline_gazetteer import gazetteer
 from hotline_registry.demo import center_id_for
-from tests.conftest import get_token
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def admin(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    token = await get_token(platform.url("registry"), "admin")
-    async with httpx.AsyncClient(base_url=platform.url("registry"), timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
-
-
-@pytest.fixture
-async def operator(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    token = await get_token(platform.url("registry"), "operator")
-    async with httpx.AsyncClient(base_url=platform.url("registry"), timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
 
 
 def a_center(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -25,14 +24,6 @@ from tests.infra import Infra
 
 pytestmark = pytest.mark.e2e
 HEADER = "center_id,name_th,name_en,host_type,tambon_code,address,lat,lon,phone,line_group,status\n"
-
-
-@pytest.fixture
-async def admin(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    token = await get_token(platform.url("registry"), "admin")
-    async with httpx.AsyncClient(base_url=platform.url("registry"), timeout=120,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
 
 
 async def import_csv(client: httpx.AsyncClient, kind: str, text: str, *, dry_run: bool = False) -> httpx.Response:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from hotline_devstack import Platform
 from hotline_registry.demo import center_id_for, stable_id
-from tests.conftest import get_token
 from tests.e2e.test_registry import a_center, a_responder, field_of
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def admin(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    token = await get_token(platform.url("registry"), "admin")
-    async with httpx.AsyncClient(base_url=platform.url("registry"), timeout=60,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
 
 
 async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

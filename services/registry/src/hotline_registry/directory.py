@@ -10,13 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from hotline_common.events import (
     AgencyRecord,
     AgencyType,
-    AlertChannel,
     Category,
     CenterRecord,
     ResponderRecord,
     TargetGroup,
 )
-from hotline_common.events.registry import CenterStatus, HostType
+from hotline_common.events.registry import CenterStatus, HostType, ResponderDetails
 from hotline_common.events.rota import EscalationLevel, Override, RotaRecord, Shift
 from hotline_gazetteer import Tambon, gazetteer
 
@@ -111,14 +110,8 @@ class AgencyIn(Position):
         return AgencyRecord(agency_id=agency_id, area_province_codes=area, lat=lat, lon=lon, **data)
 
 
-class ResponderIn(Input):
-    display_name: str = Field(min_length=1, max_length=200, examples=["นางสาวมาลี ใจดี"])
-    kind: Literal["volunteer", "social_worker", "duty_officer"]
-    channels: list[AlertChannel] = Field(min_length=1, description="in order of preference")
-    languages: list[str] = Field(default_factory=lambda: ["th"])
-    center_ids: list[uuid.UUID] = Field(default_factory=list)
-    agency_ids: list[uuid.UUID] = Field(default_factory=list)
-    active: bool = True
+class ResponderIn(Input, ResponderDetails):
+    """A responder as submitted: the record's details without its id."""
 
     def record(self, responder_id: uuid.UUID) -> ResponderRecord:
         return ResponderRecord(responder_id=responder_id, **self.model_dump())

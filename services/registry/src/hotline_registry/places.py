@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -45,10 +46,7 @@ class TambonOut(BaseModel):
 
     @classmethod
     def of(cls, t: Tambon) -> TambonOut:
-        return cls(code=t.code, name_th=t.name_th, name_en=t.name_en, amphoe_code=t.amphoe_code,
-                   amphoe_name_th=t.amphoe_name_th, amphoe_name_en=t.amphoe_name_en, province_code=t.province_code,
-                   province_name_th=t.province_name_th, province_name_en=t.province_name_en,
-                   postal_code=t.postal_code, lat=t.lat, lon=t.lon, path_th=t.path_th(), path_en=t.path_en())
+        return cls.model_validate({**asdict(t), "path_th": t.path_th(), "path_en": t.path_en()})
 
 
 class AmphoeOut(BaseModel):
@@ -68,9 +66,7 @@ class AmphoeOut(BaseModel):
 
     @classmethod
     def of(cls, a: Amphoe) -> AmphoeOut:
-        return cls(code=a.code, name_th=a.name_th, name_en=a.name_en, province_code=a.province_code,
-                   province_name_th=a.province_name_th, province_name_en=a.province_name_en, lat=a.lat, lon=a.lon,
-                   postal_codes=list(a.postal_codes), path_th=a.path_th(), path_en=a.path_en())
+        return cls.model_validate({**asdict(a), "path_th": a.path_th(), "path_en": a.path_en()})
 
 
 class ProvinceOut(BaseModel):
@@ -87,8 +83,7 @@ class ProvinceOut(BaseModel):
 
     @classmethod
     def of(cls, p: Province) -> ProvinceOut:
-        return cls(code=p.code, name_th=p.name_th, name_en=p.name_en, lat=p.lat, lon=p.lon,
-                   postal_codes=list(p.postal_codes), path_th=p.path_th(), path_en=p.path_en())
+        return cls.model_validate({**asdict(p), "path_th": p.path_th(), "path_en": p.path_en()})
 
 
 class PlaceHitOut(BaseModel):
@@ -107,9 +102,7 @@ class PlaceHitOut(BaseModel):
 
     @classmethod
     def of(cls, h: PlaceHit) -> PlaceHitOut:
-        return cls(kind=h.kind, code=h.code, name_th=h.name_th, name_en=h.name_en, path_th=h.path_th,
-                   path_en=h.path_en, score=h.score, province_code=h.province_code, amphoe_code=h.amphoe_code,
-                   postal_codes=list(h.postal_codes), lat=h.lat, lon=h.lon)
+        return cls.model_validate(asdict(h))
 
 
 class SearchOut(BaseModel):

@@ -151,12 +151,9 @@ class AlertChannel(BaseModel):
         return {**data, "address": address}
 
 
-class ResponderRecord(Event):
-    """A volunteer (อพม.), social worker or duty officer: how to reach them, and which units they belong to."""
+class ResponderDetails(BaseModel):
+    """What the directory knows of a responder: declared once for the record and for the registry's input."""
 
-    ce_type: ClassVar[str] = "th.go.msdhs.registry.responder.v1"
-
-    responder_id: uuid.UUID
     display_name: str = Field(min_length=1, max_length=200)
     kind: Literal["volunteer", "social_worker", "duty_officer"]
     channels: list[AlertChannel] = Field(min_length=1, description="in order of preference")
@@ -177,6 +174,14 @@ class ResponderRecord(Event):
 
     def phones(self) -> list[str]:
         return [c.address for c in self.channels if c.kind == "sms"]
+
+
+class ResponderRecord(Event, ResponderDetails):
+    """A volunteer (อพม.), social worker or duty officer: how to reach them, and which units they belong to."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.registry.responder.v1"
+
+    responder_id: uuid.UUID
 
     def subject(self) -> str:
         return str(self.responder_id)
