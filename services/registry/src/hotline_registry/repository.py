@@ -177,26 +177,38 @@ async def _claim_phones(conn: asyncpg.Connection, responders: Sequence[Responder
                            list(claimed.items()))
 
 
+@dataclass(frozen=True)
+class Previous:
+    """A row as it was before a write: what the audit log and the status history compare against."""
+
+    version: int
+    doc: dict[str, Any]
+
+
+async def _previous(conn: asyncpg.Connection, kind: Kind[Any], ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Previous]:
+    rows = await conn.fetch(f"SELECT {kind.id_field}, version, doc FROM {kind.table} "  # noqa: S608
+                            f"WHERE {kind.id_field} = ANY($1)", list(ids))
+    return {r[0]: Previous(r["version"], r["doc"]) for r in rows}
+
+
 async def _write_side_effects(conn: asyncpg.Connection, kind: Kind[R], records: Sequence[R],
-                              before: dict[uuid.UUID, Stored[R]], *, actor: str, action: str, reason: str) -> None:
+                              docs: list[dict[str, Any]], before: dict[uuid.UUID, Previous], *, actor: str,
+                              action: str, reason: str) -> None:
     """What every write also does: phones, center status history, audit log, the compacted-topic record."""
+    ids = [kind.id_of(r) for r in records]
     if kind is RESPONDERS:
         await _claim_phones(conn, records)  # type: ignore[arg-type]
     if kind is CENTERS:
-        changed = [(c.center_id, c.status) for c in records  # type: ignore[attr-defined]
-                   if (old := before.get(kind.id_of(c))) is None or old.record.status != c.status]  # type: ignore[attr-defined]
+        changed = [(entity_id, doc["status"]) for entity_id, doc in zip(ids, docs, strict=True)
+                   if entity_id not in before or before[entity_id].doc["status"] != doc["status"]]
         await conn.executemany("INSERT INTO center_status_history (center_id, status, reason, changed_by) "
                                "VALUES ($1, $2, $3, $4)", [(cid, st, reason, actor) for cid, st in changed])
     await conn.executemany(
         "INSERT INTO audit_log (actor, action, entity_kind, entity_id, before, after) VALUES ($1,$2,$3,$4,$5,$6)",
-        [(actor, action, kind.name, kind.id_of(r),
-          _doc(before[kind.id_of(r)].record) if kind.id_of(r) in before else None, _doc(r)) for r in records],
+        [(actor, action, kind.name, entity_id, before[entity_id].doc if entity_id in before else None, doc)
+         for entity_id, doc in zip(ids, docs, strict=True)],
     )
     await outbox.enqueue_many(conn, kind.topic, list(records), source=SOURCE)
-
-
-def _row(kind: Kind[R], record: R, actor: str) -> dict[str, Any]:
-    return {kind.id_field: kind.id_of(record), "doc": _doc(record), **kind.columns(record), "updated_by": actor}
 
 
 async def create(conn: asyncpg.Connection, kind: Kind[R], record: R, *, actor: str, reason: str = "") -> int:
@@ -223,8 +235,10 @@ async def upsert_many(conn: asyncpg.Connection, kind: Kind[R], records: Sequence
     """Insert or overwrite records (seeding, imports, and the single writes above); returns the new versions."""
     if not records:
         return []
-    before = await get_many(conn, kind, [kind.id_of(r) for r in records])
-    rows = [_row(kind, r, actor) for r in records]
+    before = await _previous(conn, kind, [kind.id_of(r) for r in records])
+    docs = [_doc(r) for r in records]  # once: the row, the audit entry
+    rows = [{kind.id_field: kind.id_of(r), "doc": doc, **kind.columns(r), "updated_by": actor}
+            for r, doc in zip(records, docs, strict=True)]
     cols = list(rows[0])
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols[1:])
     await conn.executemany(
@@ -233,7 +247,7 @@ async def upsert_many(conn: asyncpg.Connection, kind: Kind[R], records: Sequence
         "updated_at = now()",
         [tuple(row.values()) for row in rows],
     )
-    await _write_side_effects(conn, kind, records, before, actor=actor, action=action, reason=reason)
+    await _write_side_effects(conn, kind, records, docs, before, actor=actor, action=action, reason=reason)
     return [before[kind.id_of(r)].version + 1 if kind.id_of(r) in before else 1 for r in records]
 
 
