@@ -73,6 +73,7 @@ def crud_router(kind: Kind[Any], input_model: type[BaseModel], filters_model: ty
                               next_cursor=(str | None, None))
     router = APIRouter(prefix=f"/v1/{kind.plural}", tags=[kind.plural])
     label = kind.name
+    a_label = f"an {label}" if label[0] in "aeiou" else f"a {label}"
 
     async def build(conn: asyncpg.Connection, data: BaseModel, entity_id: uuid.UUID) -> Event:
         record: Event = data.record(entity_id)  # type: ignore[attr-defined]
@@ -96,7 +97,7 @@ def crud_router(kind: Kind[Any], input_model: type[BaseModel], filters_model: ty
         return {"items": [body(s) for s in rows], "next_cursor": encode_cursor(last) if last else None}
 
     @router.post("", status_code=status.HTTP_201_CREATED, response_model=out_model, dependencies=[Admin],
-                 summary=f"Create a {label} (admins)")
+                 summary=f"Create {a_label} (admins)")
     async def create(request: Request, response: Response, data: input_model,  # type: ignore[valid-type]
                      principal: CurrentPrincipal) -> dict[str, Any]:
         entity_id = uuid.uuid4()
@@ -117,7 +118,7 @@ def crud_router(kind: Kind[Any], input_model: type[BaseModel], filters_model: ty
         return body(stored)
 
     @router.put("/{entity_id}", response_model=out_model, dependencies=[Admin],
-                summary=f"Replace a {label} (admins; If-Match the ETag you read, 412 if it changed since)")
+                summary=f"Replace {a_label} (admins; If-Match the ETag you read, 412 if it changed since)")
     async def replace(request: Request, response: Response, entity_id: uuid.UUID,
                       data: input_model,  # type: ignore[valid-type]
                       principal: CurrentPrincipal, if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def crud_router(kind: Kind[Any], input_model: type[BaseModel], filters_model: ty
         return body(Stored(record, version))
 
     @router.delete("/{entity_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Admin],
-                   summary=f"Delete a {label} (admins; If-Match; published as a tombstone)")
+                   summary=f"Delete {a_label} (admins; If-Match; published as a tombstone)")
     async def delete(request: Request, entity_id: uuid.UUID, principal: CurrentPrincipal,
                      if_match: Annotated[str | None, Header()] = None) -> Response:
         expected = expected_version(if_match)
