@@ -46,6 +46,8 @@ async def test_weekly_rotation_with_leave_across_midnight(admin: httpx.AsyncClie
     people = [await created(admin, "/v1/responders", a_responder(display_name=n, center_ids=[center["center_id"]]))
               for n in names]
     ids = [p["responder_id"] for p in people]
+    members = (await admin.get("/v1/responders", params={"center_id": center["center_id"], "active": True})).json()
+    assert sorted(p["display_name"] for p in members["items"]) == sorted(names)
     rota = {
         "unit_kind": "center", "unit_id": center["center_id"], "name": "เวรประจำสัปดาห์",
         "shifts": [

@@ -171,6 +171,14 @@ async def report_free_places(request: Request, agency_id: uuid.UUID, report: Fre
 
 
 # ---- on call -------------------------------------------------------------------------------------------------
+async def _rotas_and_people(conn: asyncpg.Connection, unit_ids: list[uuid.UUID]
+                            ) -> tuple[list[RotaRecord], dict[uuid.UUID, ResponderRecord]]:
+    """The units' rotas and the responders they name who can be reached (active, with a channel)."""
+    rotas = await repository.rotas_of(conn, unit_ids)
+    named = await repository.responders_by_id(conn, [rid for r in rotas for rid in people_of(r)])
+    return rotas, {rid: person for rid, person in named.items() if person.active and person.channels}
+
+
 def _instant(at: datetime | None) -> datetime:
     """Now, or the instant asked for; a time without an offset is Bangkok time (what operators mean)."""
     if at is None:
@@ -194,14 +202,8 @@ async def who_is_on_call(request: Request, center_id: uuid.UUID | None = None, a
         unit_kind: repository.Kind[Any] = CENTERS if center_id else AGENCIES
         if await repository.get(conn, unit_kind, unit_id) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no {unit_kind.name} {unit_id}")
-        rotas = await repository.rotas_of(conn, [unit_id])
-        people = await repository.responders_by_id(conn, [rid for r in rotas for rid in people_of(r)])
-
-    def available(responder_id: uuid.UUID) -> bool:
-        person = people.get(responder_id)
-        return person is not None and person.active and bool(person.channels)
-
-    entries = oncall.on_call_many(rotas, instant, is_available=available)
+        rotas, people = await _rotas_and_people(conn, [unit_id])
+    entries = oncall.on_call_many(rotas, instant, is_available=people.__contains__)
     return {
         "unit_kind": unit_kind.name, "unit_id": str(unit_id), "at": instant.isoformat(),
         "on_call": [{**people[e.responder_id].model_dump(mode="json", include={"responder_id", "display_name",
@@ -223,12 +225,7 @@ async def coverage_gaps(request: Request, days: Annotated[int, Query(ge=1, le=31
     end = start + timedelta(days=days)
     async with runtime_of(request).db.acquire() as conn:
         units = await repository.units(conn, province_code=province_code)
-        rotas = await repository.rotas_of(conn, [u.unit_id for u in units])
-        people = await repository.responders_by_id(conn, [rid for r in rotas for rid in people_of(r)])
-
-    def available(responder_id: uuid.UUID) -> bool:
-        person = people.get(responder_id)
-        return person is not None and person.active and bool(person.channels)
+        rotas, people = await _rotas_and_people(conn, [u.unit_id for u in units])
 
     by_unit: dict[uuid.UUID, list[RotaRecord]] = {}
     for rota in rotas:
@@ -238,7 +235,7 @@ async def coverage_gaps(request: Request, days: Annotated[int, Query(ge=1, le=31
     for unit in sorted(units, key=lambda u: u.unit_id):
         if after is not None and unit.unit_id <= after:
             continue
-        gaps = oncall.coverage_gaps_many(by_unit.get(unit.unit_id, []), start, end, is_available=available)
+        gaps = oncall.coverage_gaps_many(by_unit.get(unit.unit_id, []), start, end, is_available=people.__contains__)
         if gaps:
             found.append({"unit_kind": unit.kind, "unit_id": str(unit.unit_id), "name_th": unit.name_th,
                           "province_code": unit.province_code,
