@@ -33,7 +33,7 @@ async def test_case_from_a_call_reaches_the_on_call_responder_of_its_center(
         [center] = (await registry.get("/v1/centers", params={"tambon_code": "570511"})).json()["items"]
     assert alert.body["center_id"] == center["center_id"]
     assert alert.body["case_number"] == accepted["case_number"]
-    assert alert.body["priority"] == "P2"
+    assert alert.body["priority"] == "P1"  # the operator said P2; "ทำร้ายร่างกาย" in the description raises it
     assert "สันกลาง" in alert.body["place_th"] and "เชียงราย" in alert.body["place_th"]
     # Personal data stays in intake: the alert names the case, not the caller.
     text = str(alert.body)
@@ -57,7 +57,7 @@ async def test_a_position_is_routed_to_the_sub_district_it_lies_in(
     lampi = gazetteer().tambon("820805")  # ต.ลำภี อ.ท้ายเหมือง จ.พังงา
     assert lampi is not None
     body = a_case(location={"lat": lampi.lat + 0.003, "lon": lampi.lon - 0.002}, caller=None, urgency=None,
-                  category="elderly", target_group="elderly")
+                  category="elderly", target_group="elderly", description="ผู้สูงอายุอยู่บ้านลำพัง ขอให้ไปเยี่ยมบ้าน")
     r = await intake.post("/v1/cases", json=body)
     assert r.status_code == 201, r.text
     [alert] = await eventually(lambda: sink.for_case(r.json()["case_id"]), timeout=30)

@@ -8,6 +8,8 @@ from hotline_common.events import (
     AgencyRecord,
     AlertFailed,
     AlertSent,
+    CaseDeclined,
+    CaseEscalated,
     CaseReported,
     CaseRouted,
     CaseUnroutable,
@@ -44,6 +46,8 @@ class TopicSpec:
 CASE_REPORTED = TopicSpec("hotline.case.reported.v1", CaseReported)
 CASE_ROUTED = TopicSpec("hotline.case.routed.v1", CaseRouted)
 CASE_UNROUTABLE = TopicSpec("hotline.case.unroutable.v1", CaseUnroutable)
+CASE_DECLINED = TopicSpec("hotline.case.declined.v1", CaseDeclined)
+CASE_ESCALATED = TopicSpec("hotline.case.escalated.v1", CaseEscalated)
 ALERT_SENT = TopicSpec("hotline.alert.sent.v1", AlertSent)
 ALERT_FAILED = TopicSpec("hotline.alert.failed.v1", AlertFailed)
 REGISTRY_CENTER = TopicSpec("registry.center.v1", CenterRecord, compacted=True, partitions=1)
@@ -55,6 +59,8 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     CASE_REPORTED,
     CASE_ROUTED,
     CASE_UNROUTABLE,
+    CASE_DECLINED,
+    CASE_ESCALATED,
     ALERT_SENT,
     ALERT_FAILED,
     REGISTRY_CENTER,

@@ -19,7 +19,7 @@ EARTH_RADIUS_KM = 6371.0088
 # A point farther than this from every tambon centroid is not in Thailand (the largest tambons are ~40 km across;
 # border rivers put Laos and Cambodia within a few km of Thai centroids, which this cannot tell apart).
 MAX_KM_FROM_CENTROID = 40.0
-_CELL_DEG = 0.5
+_CELL_DEG = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,20 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
     return int(math.floor(lat / _CELL_DEG)), int(math.floor(lon / _CELL_DEG))
 
 
+def _ring(r: int) -> list[tuple[int, int]]:
+    """The cells at Chebyshev distance r from (0, 0)."""
+    if r == 0:
+        return [(0, 0)]
+    return [(di, dj) for di in range(-r, r + 1) for dj in range(-r, r + 1) if max(abs(di), abs(dj)) == r]
+
+
+def _min_cell_km(lat: float, rings: int) -> float:
+    """A lower bound of one cell's extent in km anywhere within `rings` cells of `lat` (east-west shrinks poleward;
+    1 % slack for the sphere against the flat bound)."""
+    farthest = min(89.0, abs(lat) + (rings + 1) * _CELL_DEG)
+    return 0.99 * math.radians(_CELL_DEG) * EARTH_RADIUS_KM * min(1.0, math.cos(math.radians(farthest)))
+
+
 class Gazetteer:
     def __init__(self, tambons: list[Tambon]) -> None:
         self.tambons = tambons
@@ -177,16 +191,25 @@ class Gazetteer:
         return self.by_code.get(code)
 
     def nearest(self, lat: float, lon: float) -> tuple[Tambon, float] | None:
-        """The tambon whose centroid is nearest, with its distance, if any lies within the plausible range."""
+        """The tambon whose centroid is nearest, with its distance, if any lies within the plausible range.
+
+        Rings of grid cells outward from the point's cell, stopping once every unseen cell is farther than the best
+        found (or than the plausible range): a few dozen centroids per query instead of the whole neighbourhood.
+        """
         ci, cj = _cell(lat, lon)
-        reach = math.ceil(MAX_KM_FROM_CENTROID / (111.0 * _CELL_DEG)) + 1
         best: tuple[Tambon, float] | None = None
-        for di in range(-reach, reach + 1):
-            for dj in range(-reach, reach + 1):
+        ring = 0
+        while True:
+            for di, dj in _ring(ring):
                 for t in self._grid.get((ci + di, cj + dj), ()):
                     d = haversine_km(lat, lon, t.lat, t.lon)
-                    if best is None or d < best[1]:
+                    if best is None or d < best[1] or (d == best[1] and t.code < best[0].code):
                         best = (t, d)
+            # Every cell of the next rings is at least `ring` whole cells away in latitude or longitude.
+            unseen_km = ring * _min_cell_km(lat, ring + 1)
+            if unseen_km > MAX_KM_FROM_CENTROID or (best is not None and best[1] <= unseen_km):
+                break
+            ring += 1
         if best is None or best[1] > MAX_KM_FROM_CENTROID:
             return None
         return best

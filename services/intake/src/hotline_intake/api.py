@@ -47,14 +47,15 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
         event = CaseReported(
             case_id=case_id, case_number=number, channel=body.channel, category=body.category,
             target_group=body.target_group, urgency=body.urgency, description=body.description,
-            location=location, has_callback=bool(caller.phone), occurred_at=now,
+            location=location, has_callback=bool(caller.phone), needs_place=body.needs_place, occurred_at=now,
         )
         await repository.insert_case(
             conn, case_id=case_id, case_number=number, channel=body.channel.value, category=body.category.value,
             target_group=body.target_group.value, urgency=body.urgency.value if body.urgency else None,
             tambon_code=location.tambon_code, lat=location.lat, lon=location.lon,
             description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
-            caller_phone_enc=vault.seal(caller.phone),
+            caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
+            needs_place=body.needs_place,
             caller_phone_key=vault.lookup_hash(caller.phone) if caller.phone else None,
             status="reported", reported_by=principal.subject, created_at=now, updated_at=now,
         )

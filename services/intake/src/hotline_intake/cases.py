@@ -17,7 +17,8 @@ BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
 
 
 class LocationIn(BaseModel):
-    """Either a sub-district code or a position (a LINE location message, a phone's GPS)."""
+    """A sub-district code, a position (a LINE location message, a phone's GPS), or a free-text Thai address
+    for routing to resolve (the most precise one given wins)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -25,6 +26,8 @@ class LocationIn(BaseModel):
                                     description="6-digit DOPA sub-district code, e.g. 570511")
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    text: str | None = Field(default=None, min_length=2, max_length=300,
+                             description="free-text address, e.g. ต.สันกลาง อ.พาน จ.เชียงราย")
 
     @field_validator("tambon_code")
     @classmethod
@@ -36,8 +39,8 @@ class LocationIn(BaseModel):
     @model_validator(mode="after")
     def _one_form(self) -> LocationIn:
         has_position = self.lat is not None or self.lon is not None
-        if self.tambon_code is None and not has_position:
-            raise ValueError("give tambon_code, or lat and lon")
+        if self.tambon_code is None and not has_position and not self.text:
+            raise ValueError("give tambon_code, lat and lon, or an address text")
         if has_position:
             if self.lat is None or self.lon is None:
                 raise ValueError("lat and lon go together")
@@ -65,6 +68,7 @@ class CaseIn(BaseModel):
     urgency: Priority | None = None
     location: LocationIn
     caller: Caller | None = None
+    needs_place: bool = Field(default=False, description="the person needs a place to stay (shelter referral)")
 
 
 class CaseAccepted(BaseModel):

@@ -34,13 +34,18 @@ async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, det
 @router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
 async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> None:
     await record(runtime, event, case_id=event.case_id, type="routed", detail={
-        "center_id": str(event.center_id), "center_name_th": event.center_name_th, "priority": event.priority,
-        "distance_km": event.distance_km, "rule": event.rule})
+        "center_id": str(event.center_id) if event.center_id else None, "center_name_th": event.center_name_th,
+        "agency_id": str(event.agency_id) if event.agency_id else None, "agency_name_th": event.agency_name_th,
+        "priority": event.priority, "distance_km": event.distance_km, "rule": event.rule, "attempt": event.attempt,
+        "tambon_code": event.tambon_code,
+        "ack_deadline": event.ack_deadline.isoformat() if event.ack_deadline else None})
 
 
 @router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)
 async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime = Context()) -> None:
-    await record(runtime, event, case_id=event.case_id, type="unroutable", detail={"reason": event.reason})
+    await record(runtime, event, case_id=event.case_id, type="unroutable", detail={
+        "reason": event.reason, "reason_code": event.reason_code,
+        "candidates": [c.model_dump() for c in event.candidates]})
 
 
 @router.subscriber(topics.ALERT_SENT.name, **OPTIONS)

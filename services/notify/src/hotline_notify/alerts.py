@@ -28,8 +28,9 @@ def alert_payload(routed: CaseRouted, responder: ResponderRecord, *, link: str) 
         "priority": routed.priority.value,
         "tambon_code": routed.tambon_code,
         "place_th": tambon.path_th() if tambon else routed.tambon_code,
-        "center_id": str(routed.center_id),
+        "center_id": str(routed.center_id) if routed.center_id else None,
         "center_name_th": routed.center_name_th,
+        "agency_name_th": routed.agency_name_th,
         "responder_id": str(responder.responder_id),
         "link": link,
         "text_th": f"[{routed.priority.value}] เรื่องใหม่ {routed.case_number} ({routed.category.value}) "

@@ -1,4 +1,4 @@
-"""Who is on call for a center right now: the responders index, fed by `registry.responder.v1`."""
+"""Who is on call for a center (or an agency) right now: the responders index, fed by `registry.responder.v1`."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ class ResponderIndex:
     def apply(self, key: str, responder: ResponderRecord | None) -> None:
         old = self.responders.pop(key, None)
         if old is not None:
-            for center in old.center_ids:
-                self.by_center.get(center, {}).pop(key, None)
+            for unit in [*old.center_ids, *old.agency_ids]:
+                self.by_center.get(unit, {}).pop(key, None)
         if responder is not None:
             self.responders[key] = responder
-            for center in responder.center_ids:
-                self.by_center.setdefault(center, {})[key] = responder
+            for unit in [*responder.center_ids, *responder.agency_ids]:
+                self.by_center.setdefault(unit, {})[key] = responder
 
 
 def who_is_on_call(index: ResponderIndex, center_id: uuid.UUID, now: datetime) -> list[ResponderRecord]:

@@ -1,7 +1,8 @@
-"""Composition root of routing: runtime, the live center index, subscribers. No logic here."""
+"""Composition root of routing: runtime, the live indexes, the rules, subscribers. No logic here."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,7 +13,9 @@ from hotline_common.web import service_app
 from hotline_gazetteer import gazetteer
 from hotline_routing import api, handlers
 from hotline_routing.config import RoutingSettings
-from hotline_routing.index import CenterIndex
+from hotline_routing.engine import Routing
+from hotline_routing.locate import plausible_range_km
+from hotline_routing.rules import load_rules
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,12 +24,20 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     runtime = build_runtime(settings, service="routing")
     runtime.broker.include_router(handlers.router)
-    gazetteer()
-    index = CenterIndex()
-    # The index is rebuilt from the registry's topic at every start, never from another service's tables.
-    centers = runtime.follow(topics.REGISTRY_CENTER, index.apply, check="center_index")
-    runtime.extras.update(index=index, centers=centers, index_ready_timeout=settings.index_ready_timeout)
+    # A bad rules file stops the service at start, naming every bad rule, rather than misrouting cases later.
+    routing = Routing.from_settings(settings, gazetteer(), load_rules(settings.agency_rules_file))
+    # The indexes are rebuilt from the registry's topics at every start, never from another service's tables.
+    routing.views += [runtime.follow(topics.REGISTRY_CENTER, routing.centers.apply, check="center_index"),
+                      runtime.follow(topics.REGISTRY_AGENCY, routing.agencies.apply, check="agency_index")]
+    runtime.extras.update(routing=routing, index_ready_timeout=settings.index_ready_timeout)
+
+    async def warm_up() -> None:
+        # The text resolver's index and the provinces' ranges: built once, at start, not on the first case.
+        await asyncio.to_thread(lambda: (gazetteer().index, plausible_range_km(gazetteer())))
+
+    runtime.startup.append(warm_up)
     app = service_app(runtime, title="1300 hotline — routing (จัดส่งเรื่อง)", migrations=MIGRATIONS,
-                      description="Sends every case to the right center with a priority.")
+                      description="Sends every case to the right center and agency, with a priority and an "
+                                  "acknowledgement deadline; re-routes when a center declines.")
     app.include_router(api.router)
     return app

@@ -1,49 +1,107 @@
-"""Routing subscribers: a reported case becomes a routed (or unroutable) case, exactly once in effect."""
+"""Routing subscribers: a reported case becomes a routed (or unroutable) case, exactly once in effect; a decline or
+an escalation asking for another center sends it to the next one."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 
+import asyncpg
 from faststream import Context
 from faststream.kafka import KafkaRouter
 
 from hotline_common import outbox, topics
-from hotline_common.events import CaseReported, CaseRouted, CaseUnroutable
+from hotline_common.events import CaseDeclined, CaseEscalated, CaseReported, CaseUnroutable, Priority
+from hotline_common.events.base import utcnow
 from hotline_common.kafka import PARTITION_WORKERS, consumer_options
 from hotline_common.runtime import Runtime
-from hotline_gazetteer import gazetteer
 from hotline_routing import repository
-from hotline_routing.decide import Routed, decide
-from hotline_routing.index import CenterIndex
+from hotline_routing.decide import Routed, Unroutable, routed_event
+from hotline_routing.engine import Routing
 
 router = KafkaRouter()
+log = logging.getLogger("hotline.routing")
+
+
+async def _publish(conn: asyncpg.Connection, runtime: Runtime, case: CaseReported, decision: Routed | Unroutable, *,
+                   attempt: int, tried: list[uuid.UUID], trigger: uuid.UUID | None,
+                   priority_reasons: list[str] | None = None) -> None:
+    """Record the decision and publish it, in the caller's transaction."""
+    if isinstance(decision, Routed):
+        event = routed_event(case.case_id, case.case_number, decision, reported_event_id=case.event_id,
+                             attempt=attempt, tried=tried)
+        if priority_reasons is not None and event.explanation is not None:  # re-routing: the first assessment stands
+            event = event.model_copy(update={"explanation": event.explanation.model_copy(
+                update={"priority_reasons": priority_reasons})})
+        await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id,
+                                       center_id=event.center_id, rule=event.rule, distance_km=event.distance_km,
+                                       priority=event.priority.value, attempt=attempt, trigger_event_id=trigger)
+        await outbox.enqueue(conn, topics.CASE_ROUTED, event, source=runtime.source)
+        return
+    await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id, center_id=None,
+                                   rule="unroutable", distance_km=None, priority=None, attempt=attempt,
+                                   trigger_event_id=trigger)
+    candidates = decision.not_located.candidates if decision.not_located else []
+    await outbox.enqueue(conn, topics.CASE_UNROUTABLE, CaseUnroutable(
+        case_id=case.case_id, case_number=case.case_number, reason=decision.reason, reason_code=decision.reason_code,
+        candidates=candidates, reported_event_id=case.event_id), source=runtime.source)
+
+
+async def _routing(runtime: Runtime) -> Routing:
+    routing: Routing = runtime.extras["routing"]
+    # Never decide on a half-loaded index: a case would go to a "nearest" center that is merely the first loaded.
+    await asyncio.wait_for(routing.ready(), runtime.extras["index_ready_timeout"])
+    return routing
 
 
 @router.subscriber(topics.CASE_REPORTED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> None:
-    view = runtime.extras["centers"]
-    # Never decide on a half-loaded index: a case would go to a "nearest" center that is merely the first loaded.
-    await asyncio.wait_for(view.ready.wait(), runtime.extras["index_ready_timeout"])
-    index: CenterIndex = runtime.extras["index"]
-    decision = decide(case, index, gazetteer())
+    routing = await _routing(runtime)
+    decision = routing.decide(case, now=utcnow())
     async with runtime.transaction() as conn:
         if not await outbox.claim_once(conn, case.event_id, topics.CASE_REPORTED.name):
             return  # redelivered: routed already
         if isinstance(decision, Routed):
-            c = decision.center
-            await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id,
-                                           center_id=c.center_id, rule=decision.rule,
-                                           distance_km=decision.distance_km, priority=decision.priority.value)
-            routed = CaseRouted(
-                case_id=case.case_id, case_number=case.case_number, category=case.category,
-                target_group=case.target_group, priority=decision.priority, tambon_code=decision.tambon_code,
-                center_id=c.center_id, center_name_th=c.name_th, center_tambon_code=c.tambon_code,
-                distance_km=decision.distance_km, rule=decision.rule, reported_event_id=case.event_id,
-            )
-            await outbox.enqueue(conn, topics.CASE_ROUTED, routed, source=runtime.source)
+            await repository.save_case(conn, case, priority=decision.priority.priority.value,
+                                       priority_reasons=list(decision.priority.reasons))
         else:
-            await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id,
-                                           center_id=None, rule="unroutable", distance_km=None, priority=None)
-            await outbox.enqueue(conn, topics.CASE_UNROUTABLE, CaseUnroutable(
-                case_id=case.case_id, case_number=case.case_number, reason=decision.reason,
-                reported_event_id=case.event_id), source=runtime.source)
+            await repository.save_case(conn, case, priority=None, priority_reasons=[])
+        await _publish(conn, runtime, case, decision, attempt=1, tried=[], trigger=None)
+
+
+async def reroute(runtime: Runtime, *, event_id: uuid.UUID, topic: str, case_id: uuid.UUID,
+                  from_center: uuid.UUID | None) -> None:
+    """The next nearest active center not tried yet (the One Home team after too many), unless the case has
+    already moved on from the center that asked."""
+    routing = await _routing(runtime)
+    async with runtime.transaction() as conn:
+        if not await outbox.claim_once(conn, event_id, topic):
+            return
+        stored = await repository.get_case(conn, case_id)
+        decisions = await repository.decisions_of(conn, case_id)
+        if stored is None or not decisions:
+            log.warning("re-routing asked for case %s, which routing never routed", case_id)
+            return
+        if decisions[-1]["center_id"] is None or decisions[-1]["center_id"] != from_center:
+            log.info("case %s: a re-routing request from a center it has already left; ignored", case_id)
+            return
+        tried = [d["center_id"] for d in decisions if d["center_id"] is not None]
+        # The first assessment's priority stands (the description is not kept to assess it again).
+        case = stored.report.model_copy(update={"urgency": Priority(stored.priority) if stored.priority else None})
+        decision = routing.decide(case, now=utcnow(), tried=tried)
+        await _publish(conn, runtime, case, decision, attempt=len(decisions) + 1, tried=tried, trigger=event_id,
+                       priority_reasons=stored.priority_reasons)
+
+
+@router.subscriber(topics.CASE_DECLINED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+async def on_case_declined(declined: CaseDeclined, runtime: Runtime = Context()) -> None:
+    await reroute(runtime, event_id=declined.event_id, topic=topics.CASE_DECLINED.name, case_id=declined.case_id,
+                  from_center=declined.center_id)
+
+
+@router.subscriber(topics.CASE_ESCALATED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+async def on_case_escalated(escalated: CaseEscalated, runtime: Runtime = Context()) -> None:
+    if escalated.reroute:
+        await reroute(runtime, event_id=escalated.event_id, topic=topics.CASE_ESCALATED.name,
+                      case_id=escalated.case_id, from_center=escalated.center_id)

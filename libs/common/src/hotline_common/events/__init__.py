@@ -3,13 +3,18 @@
 from hotline_common.events.alerts import AlertFailed, AlertSent
 from hotline_common.events.base import Event
 from hotline_common.events.cases import (
+    CaseDeclined,
+    CaseEscalated,
     CaseReported,
     CaseRouted,
     CaseUnroutable,
     Category,
+    CenterCandidate,
     Channel,
     Location,
     Priority,
+    RoutingExplanation,
+    TambonCandidate,
     TargetGroup,
 )
 from hotline_common.events.registry import AgencyRecord, AgencyType, AlertChannel, CenterRecord, ResponderRecord
@@ -21,10 +26,13 @@ __all__ = [
     "AlertChannel",
     "AlertFailed",
     "AlertSent",
+    "CaseDeclined",
+    "CaseEscalated",
     "CaseReported",
     "CaseRouted",
     "CaseUnroutable",
     "Category",
+    "CenterCandidate",
     "CenterRecord",
     "Channel",
     "Event",
@@ -32,5 +40,7 @@ __all__ = [
     "Priority",
     "ResponderRecord",
     "RotaRecord",
+    "RoutingExplanation",
+    "TambonCandidate",
     "TargetGroup",
 ]

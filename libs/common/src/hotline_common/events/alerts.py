@@ -23,7 +23,7 @@ class AlertFailed(CaseEvent):
 
     alert_id: uuid.UUID
     responder_id: uuid.UUID | None = None  # None: nobody was on call to alert
-    center_id: uuid.UUID
+    center_id: uuid.UUID | None  # the center, or the agency of a One Home routing, that was to be alerted
     channel: str | None = None
     attempts: int
     last_error: str

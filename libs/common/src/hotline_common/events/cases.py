@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -65,6 +66,8 @@ class Location(BaseModel):
     tambon_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     lat: float | None = None
     lon: float | None = None
+    text: str | None = Field(default=None, max_length=300, description="a free-text Thai address, e.g. "
+                             "'ต.สันกลาง อ.พาน จ.เชียงราย'; routing resolves it when nothing more precise is known")
 
 
 class CaseReported(CaseEvent):
@@ -78,11 +81,42 @@ class CaseReported(CaseEvent):
     urgency: Priority | None = None
     description: str
     location: Location
+    needs_place: bool = Field(default=False, description="the person needs a place to stay (a shelter referral)")
     has_callback: bool = False
 
 
+CenterRule = Literal["own_tambon", "nearest_same_amphoe", "nearest_same_province", "nearest_any", "one_home",
+                     # events published before the district/province preference carried this one rule
+                     "nearest_active"]
+LocationSource = Literal["tambon_code", "coordinates", "text"]
+
+
+class CenterCandidate(BaseModel):
+    """A center routing considered, nearest first."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    center_id: uuid.UUID
+    name_th: str
+    tambon_code: str
+    distance_km: float
+
+
+class RoutingExplanation(BaseModel):
+    """Why the case went where it went, for supervisors and for the case timeline."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    location_source: LocationSource
+    location_confidence: float = Field(ge=0, le=1, description="1 for a code or a position; resolve's for text")
+    candidates: list[CenterCandidate] = Field(default_factory=list)
+    agency_rule: str | None = Field(default=None, description="id of the agency rule that matched")
+    agency_note: str = ""
+    priority_reasons: list[str] = Field(default_factory=list)
+
+
 class CaseRouted(CaseEvent):
-    """Routing's decision: the center (and why) that must act on the case."""
+    """Routing's decision: the center and agency (and why) that must act on the case, and by when."""
 
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.routed.v1"
 
@@ -90,12 +124,34 @@ class CaseRouted(CaseEvent):
     target_group: TargetGroup
     priority: Priority
     tambon_code: str
-    center_id: uuid.UUID
-    center_name_th: str
-    center_tambon_code: str
-    distance_km: float
-    rule: Literal["own_tambon", "nearest_active"]
+    # None when the case goes to the provincial One Home team after too many centers declined.
+    center_id: uuid.UUID | None
+    center_name_th: str | None
+    center_tambon_code: str | None
+    distance_km: float | None
+    rule: CenterRule
     reported_event_id: uuid.UUID
+    agency_id: uuid.UUID | None = None
+    agency_type: str | None = None
+    agency_name_th: str | None = None
+    ack_deadline: datetime | None = Field(default=None, description="acknowledge by then, or escalate")
+    attempt: int = Field(default=1, ge=1, description="1 for the first routing, +1 for each re-routing")
+    tried_center_ids: list[uuid.UUID] = Field(default_factory=list, description="centers tried before this one")
+    explanation: RoutingExplanation | None = None
+
+
+class TambonCandidate(BaseModel):
+    """A sub-district a free-text address may mean."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    tambon_code: str
+    path_th: str
+    score: float
+
+
+UnroutableReason = Literal["no_location", "unknown_tambon", "outside_thailand", "unresolved_text", "ambiguous_text",
+                           "no_active_center"]
 
 
 class CaseUnroutable(CaseEvent):
@@ -105,3 +161,26 @@ class CaseUnroutable(CaseEvent):
 
     reason: str
     reported_event_id: uuid.UUID
+    reason_code: UnroutableReason | None = None
+    candidates: list[TambonCandidate] = Field(default_factory=list, description="for a supervisor to choose from")
+
+
+class CaseDeclined(CaseEvent):
+    """A responder declined the case for their center: routing sends it to another center."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.declined.v1"
+
+    center_id: uuid.UUID
+    responder_id: uuid.UUID | None = None
+    reason: str = Field(default="", max_length=500)
+
+
+class CaseEscalated(CaseEvent):
+    """Nobody acknowledged in time: notify moved up the escalation policy (and may ask routing for another center)."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.escalated.v1"
+
+    level: int = Field(ge=1)
+    center_id: uuid.UUID | None = None
+    reroute: bool = Field(default=False, description="ask routing for the next center")
+    reason: str = ""
