@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left, insort
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from itertools import pairwise
 from uuid import UUID
 
 import numpy as np
@@ -23,38 +25,29 @@ Best = list[tuple[float, str, str, "_Entry"]]  # (km, str(center_id), key, entry
 # brute-force answer: radians(x) is x * (pi / 180), and halving commutes with rounding, so half-angles precompute.
 _RAD = math.pi / 180
 _HALF_RAD = _RAD / 2
+_QUARTER = math.pi / 2
 _TWO_R = 2 * EARTH_RADIUS_KM
 KMAX = 4  # the table answers while k + (closed or excluded among a cell's candidates) <= KMAX; beyond, a ring search
-_GRID = 8  # live grid cells per degree (~14 km); powers of two make floor(lat * cells) exact, so no boundary slack
-_GRID_COLS = 360 * _GRID
 _MARGIN_DEG = 1.0  # the table covers the active centers' box plus this; queries beyond it take the ring search
 _FINEST = 4  # table cells of 1/16 degree (~7 km), coarser where that would make more than 8 cells per center
 _CELLS_PER_CENTER = 8
 _MIN_CELLS = 256
-_DENSE, _DEPTH = 4, 3  # cells with more possible nearest centers split in quarters, at most thrice
+_SMALL_AREA = 16  # a district or province with more active centers asks the table first
+_CROWDED, _DEPTH = 4, 3  # a cell with more possible nearest centers is split in quarters, at most thrice
 _BATCH_PAIRS = 250_000  # quadtree pairs held at once while building
 _EPS_RAD = 1e-6  # build slack (~6 m) for numpy's float error in arccos near 0
-
-
-def _beyond(bound_km: float, best_km: float) -> bool:
-    """A lower bound strictly past the k-th best distance, with room for float error: nothing unseen can rank."""
-    return bound_km > best_km * (1 + 1e-12) + 1e-9
 
 
 class _Entry:
     """An active center, its point precomputed for the haversine; `alive` turns False when it leaves the active set."""
 
-    __slots__ = ("alive", "c", "center", "h", "in_table", "key", "lat", "lon", "sid", "uid")
+    __slots__ = ("alive", "c", "center", "h", "in_table", "key", "lat", "lon", "sid")
 
     def __init__(self, key: str, center: CenterRecord) -> None:
-        self.key, self.center, self.uid, self.sid = key, center, center.center_id, str(center.center_id)
+        self.key, self.center, self.sid = key, center, str(center.center_id)
         self.lat, self.lon = center.lat, center.lon
         self.h, self.c = center.lat * _HALF_RAD, math.cos(math.radians(center.lat))
         self.alive, self.in_table = True, False
-
-    def km(self, h1: float, c1: float, lon: float) -> float:
-        s1, s2 = math.sin(self.h - h1), math.sin((self.lon - lon) * _HALF_RAD)
-        return _TWO_R * math.asin(math.sqrt(s1 ** 2 + c1 * self.c * s2 ** 2))
 
     def same_place(self, center: CenterRecord) -> bool:
         old = self.center
@@ -63,18 +56,8 @@ class _Entry:
                                           old.province_code)
 
 
-def _grid_cell(lat: float, lon: float) -> tuple[int, int]:
-    return math.floor(lat * _GRID), math.floor(lon * _GRID) % _GRID_COLS
-
-
-def _offer(best: Best, k: int, e: _Entry, d: float) -> None:
-    if len(best) < k or (d, e.sid, e.key) < best[-1][:3]:
-        insort(best, (d, e.sid, e.key, e))
-        del best[k:]
-
-
 class _Strip:
-    """Active centers sorted by latitude: a k-nearest search walks outward from the query's latitude."""
+    """Centers sorted by latitude: a k-nearest search walks outward from the query's latitude."""
 
     __slots__ = ("entries", "hs", "keys")
 
@@ -93,7 +76,7 @@ class _Strip:
         pos = bisect_left(self.keys, (e.h, e.sid, e.key))
         del self.keys[pos], self.hs[pos], self.entries[pos]
 
-    def search(self, h1: float, c1: float, lon: float, k: int, best: Best, ex: Collection[UUID]) -> None:
+    def search(self, h1: float, c1: float, lon: float, k: int, best: Best, ex: set[str]) -> None:
         """Merge this strip's centers into `best`, walking out from the query's latitude; done once the latitude
         gap alone (great-circle >= R * latitude gap) is past the k-th best. On the way, a center far off in
         longitude is passed over without its haversine: d >= R asin(cos(lat) sin(gap)) >= R cos(lat) gap 2 / pi."""
@@ -112,7 +95,8 @@ class _Strip:
             if gap > reach:
                 return
             dl = abs(e.lon - lon)
-            if across * min((360 - dl if dl > 180 else dl) * _RAD, math.pi / 2) > reach or e.uid in ex:
+            dl = (360 - dl if dl > 180 else dl) * _RAD
+            if across * (dl if dl < _QUARTER else _QUARTER) > reach or (ex and e.sid in ex):
                 continue
             s1, s2 = sin(e.h - h1), sin((e.lon - lon) * _HALF_RAD)
             d = _TWO_R * asin(sqrt(s1 ** 2 + c1 * e.c * s2 ** 2))
@@ -127,24 +111,58 @@ def _reach(best: Best, k: int) -> float:
     return (best[k - 1][0] * (1 + 1e-12) + 1e-9) / _TWO_R if len(best) >= k else math.inf
 
 
+def _ranked(entries: Iterable[_Entry], lat: float, lon: float, k: int, ex: set[str]) -> Best:
+    """The k nearest of these still active and not excluded, by (haversine_km, center id, key)."""
+    h1, c1, sin, asin, sqrt = lat * _HALF_RAD, math.cos(math.radians(lat)), math.sin, math.asin, math.sqrt
+    return sorted((_TWO_R * asin(sqrt(sin(e.h - h1) ** 2 + c1 * e.c * sin((e.lon - lon) * _HALF_RAD) ** 2)), e.sid,
+                   e.key, e) for e in entries if e.alive and e.sid not in ex)[:k]
+
+
+class _Cell:
+    """What the table knows of one cell: `near1`, the centers that can be the nearest to some point in it (less
+    any that another center beats everywhere in it), and, read on the slower paths and only then made into
+    entries, those that can be among the K nearest: nearest its middle first, `ends[K - 1]` being where the K
+    nearest's end, K up to KMAX."""
+
+    __slots__ = ("block", "lists", "near1", "row")
+
+    def __init__(self, near1: tuple[_Entry, ...], block: _Block | None, row: int) -> None:
+        self.near1, self.block, self.row = near1, block, row
+        self.lists: tuple[tuple[_Entry, ...], tuple[int, ...]] | None = None
+
+    def near(self) -> tuple[tuple[_Entry, ...], tuple[int, ...]]:
+        if self.lists is None and self.block is not None:
+            self.lists = self.block.lists(self.row)
+        return self.lists or ((), ())
+
+
+class _Block:
+    """The K-nearest candidates of the cells made together, as arrays: cell `row`'s are members[starts[row]:...]."""
+
+    __slots__ = ("ends", "entries", "members", "starts")
+
+    def __init__(self, entries: list[_Entry], members: Ints, starts: Ints, ends: Ints) -> None:
+        self.entries, self.members, self.starts, self.ends = entries, members.astype(np.int32), starts, ends
+
+    def lists(self, row: int) -> tuple[tuple[_Entry, ...], tuple[int, ...]]:
+        ids = self.members[self.starts[row]:self.starts[row + 1]].tolist()
+        return tuple(map(self.entries.__getitem__, ids)), tuple(self.ends[row].tolist())
+
+
 class _Quarters:
-    """A cell with many centers, split at its middle: the candidates of each quarter (or its quarters' quarters)."""
+    """A cell with many centers, split at its middle: each quarter's cell (or quarters)."""
 
     __slots__ = ("kids", "lat", "lon")
 
-    def __init__(self, lat: float, lon: float, kids: list[Candidates]) -> None:
+    def __init__(self, lat: float, lon: float, kids: list[_Cell | _Quarters]) -> None:
         self.lat, self.lon, self.kids = lat, lon, kids
 
 
-Candidates = tuple[_Entry, ...] | _Quarters
-
-
 class _Table:
-    """A snapshot of the active set: for each fine lat/lon cell, `near1`, the centers that can be the nearest to
-    some point in it (split into quarters where there are many), and as arrays (read on the slower paths only) those
-    that can be among the K nearest, K up to KMAX: `members[start:start + ends[K - 1]]`, nearest the middle first."""
+    """A snapshot of the active set over a grid of small lat/lon cells (power-of-two fractions of a degree, so that
+    floor(lat * scale) is exact) covering the centers' box and a margin."""
 
-    __slots__ = ("cols", "ends", "entries", "i0", "j0", "members", "near1", "rows", "scale", "start")
+    __slots__ = ("cells", "cols", "entries", "i0", "j0", "rows", "scale", "x")
 
     def __init__(self, entries: list[_Entry]) -> None:
         lat = np.array([e.lat for e in entries])
@@ -158,102 +176,100 @@ class _Table:
         self.i0, self.j0 = math.floor(lat_lo * self.scale), math.floor(lon_lo * self.scale)
         self.rows = math.floor(lat_hi * self.scale) - self.i0 + 1
         self.cols = math.floor(lon_hi * self.scale) - self.j0 + 1
-        self.entries, size, n = entries, self.rows * self.cols, len(entries)
-        self.near1: list[Candidates] = [()] * size
-        self.start, self.ends = np.zeros(size, np.int64), np.zeros((size, KMAX), np.int32)
-        chunks: list[Ints] = []
+        self.cells: list[_Cell | _Quarters] = [_Cell((), None, 0)] * (self.rows * self.cols)
+        self.entries, self.x = entries, _unit(lat, lon)
+        n, side = len(entries), 2 << max(self.rows - 1, self.cols - 1, 1).bit_length()  # the root: every center
         rho_cell = _rects(self.i0 + np.arange(self.rows), np.full(self.rows, self.j0), 1, self.scale)[1].max()
-        side = 2 << max(self.rows - 1, self.cols - 1, 1).bit_length()  # the root's pool: every center
-        self._descend(_unit(lat, lon), np.array([self.i0]), np.array([self.j0]), side, np.zeros(n, np.int64),
-                      np.arange(n), rho_cell, chunks, {})
-        self.members = np.concatenate(chunks).astype(np.int32)
+        _Build(entries, self.x, self, rho_cell).descend(
+            np.array([self.i0]), np.array([self.j0]), side, np.zeros(n, np.int64), np.arange(n))
 
-    def cell(self, lat: float, lon: float) -> int:
+    def cell(self, lat: float, lon: float) -> _Cell | None:
         i, j = math.floor(lat * self.scale) - self.i0, math.floor(lon * self.scale) - self.j0
-        return i * self.cols + j if 0 <= i < self.rows and 0 <= j < self.cols else -1
+        if not (0 <= i < self.rows and 0 <= j < self.cols):
+            return None
+        found: _Cell | _Quarters = self.cells[i * self.cols + j]
+        while isinstance(found, _Quarters):
+            found = found.kids[(2 if lat >= found.lat else 0) + (lon >= found.lon)]
+        return found
 
-    def candidates(self, cell: int) -> tuple[list[_Entry], list[int]]:
-        """The cell's KMAX-nearest candidates and where each K-nearest prefix ends."""
-        start, ends = int(self.start[cell]), self.ends[cell].tolist()
-        return [self.entries[i] for i in self.members[start:start + ends[-1]].tolist()], ends
 
-    def _descend(self, x: Vectors, r0: Ints, c0: Ints, side: int, node: Ints, center: Ints, rho_cell: float,
-                 chunks: list[Ints], interned: dict[tuple[int, ...], tuple[_Entry, ...]]) -> None:
-        """Exact by the triangle inequality. A point p of a cell lies within rho of its middle m, so p's K-th nearest
-        is within D_K(m) + rho and each of its K nearest within D_K(m) + 2 rho of m. A quadtree of blocks narrows the
-        centers down first: a block keeps those within D_K(M) + 2 rho_B + 2 rho_cell of its middle M, which holds
-        the K nearest of every point in it (so its quarters' D_K are exact) and every candidate of its cells."""
-        kk, last_row, last_col = min(KMAX, len(self.entries)), self.i0 + self.rows, self.j0 + self.cols
-        while True:
+class _Build:
+    """The table's cells, computed block by block with numpy. Exact by the triangle inequality: a point p of a cell
+    lies within rho of its middle m, so p's K-th nearest is within D_K(m) + rho of p, and each of its K nearest
+    within D_K(m) + 2 rho of m. A quadtree narrows the centers down first: a block keeps those within
+    D_K(M) + 2 rho_B + 2 rho_cell of its middle M, which holds the K nearest of every point in it (so that its
+    quarters' D_K are exact) and every candidate of its cells. A crowded cell is split in quarters the same way,
+    from its own candidates (a quarter's K nearest are among them)."""
+
+    def __init__(self, entries: list[_Entry], x: Vectors, table: _Table, rho_cell: float) -> None:
+        self.entries, self.x, self.table, self.rho_cell = entries, x, table, rho_cell
+        self.kk = min(KMAX, len(entries))
+        self.interned: dict[tuple[int, ...], tuple[_Entry, ...]] = {}
+
+    def descend(self, r0: Ints, c0: Ints, side: int, node: Ints, center: Ints) -> None:
+        t = self.table
+        while side > 2:
             if 4 * len(node) > _BATCH_PAIRS and len(r0) > 1:  # bounds the memory: one half of the blocks, then the rest
                 cut = len(r0) // 2
                 at = int(np.searchsorted(node, cut))
-                self._descend(x, r0[:cut], c0[:cut], side, node[:at], center[:at], rho_cell, chunks, interned)
-                self._descend(x, r0[cut:], c0[cut:], side, node[at:] - cut, center[at:], rho_cell, chunks, interned)
+                self.descend(r0[:cut], c0[:cut], side, node[:at], center[:at])
+                self.descend(r0[cut:], c0[cut:], side, node[at:] - cut, center[at:])
                 return
             side //= 2
-            node, center, r0, c0 = _split(node, center, r0, c0, side, last_row, last_col)
-            mid, rho = _rects(r0, c0, side, self.scale)
-            dots = _dot(x, center, mid, node)
-            kth, work = [], dots.copy()
-            for _ in range(kk):  # the K-th largest cosine per block; ties masked together only widen the limits
-                best = np.maximum.reduceat(work, np.searchsorted(node, np.arange(len(r0))))
-                kth.append(np.arccos(np.clip(best, -1, 1)))
-                work[work >= best[node]] = -np.inf
-            reach = rho if side == 1 else 2 * rho_cell + rho
-            limits = [np.cos(np.minimum(a + 2 * reach + _EPS_RAD, math.pi)) for a in kth]
-            keep = dots >= limits[-1][node]
-            node, center, dots = node[keep], center[keep], dots[keep]
-            if side == 1:
-                break
-        order = np.lexsort((-dots, node))
-        node, center, dots = node[order], center[order], dots[order]
-        ends = np.stack([np.bincount(node, dots >= lim[node], len(r0)) for lim in limits], axis=1)
-        starts = np.searchsorted(node, np.arange(len(r0) + 1))
-        one = _unbeaten(x, node, center, mid, rho, starts, np.arange(len(node)) < (starts[:-1] + ends[:, 0])[node])
-        cells = (r0 - self.i0) * self.cols + c0 - self.j0
-        self.start[cells] = starts[:-1] + sum(len(c) for c in chunks)
-        self.ends[cells] = np.pad(ends, ((0, 0), (0, KMAX - kk)), mode="edge")
-        chunks.append(center)
-        for cell, near1 in zip(cells.tolist(), self._near1(x, node[one], center[one], r0, c0, self.scale, interned),
-                               strict=True):
-            self.near1[cell] = near1
+            node, center, r0, c0 = _split(node, center, r0, c0, side, t.i0 + t.rows, t.j0 + t.cols)
+            mid, rho = _rects(r0, c0, side, t.scale)
+            dots = _dot(self.x, center, mid, node)
+            keep = dots >= self.limits(dots, node, len(r0), 2 * self.rho_cell + rho)[-1][node]
+            node, center = node[keep], center[keep]
+        node, center, r0, c0 = _split(node, center, r0, c0, 1, t.i0 + t.rows, t.j0 + t.cols)
+        for at, cell in zip(((r0 - t.i0) * t.cols + c0 - t.j0).tolist(), self.cells(node, center, r0, c0, t.scale),
+                            strict=True):
+            t.cells[at] = cell
 
-    def _near1(self, x: Vectors, node: Ints, center: Ints, r0: Ints, c0: Ints, res: float,
-               interned: dict[tuple[int, ...], tuple[_Entry, ...]], depth: int = 0) -> list[Candidates]:
-        """Each cell's possible nearest centers, as entries; where there are more than _DENSE, the cell's quarters'
-        (their pool: the cell's own, as whatever is nearest somewhere in a quarter is so in the cell)."""
-        counts = np.bincount(node, minlength=len(r0))
-        dense = (counts > _DENSE) & (depth < _DEPTH)
-        split: dict[int, _Quarters] = {}
-        if dense.any():
-            parents, pick = np.flatnonzero(dense), dense[node]
-            kid, kid_center, kr, kc = _split((np.cumsum(dense) - 1)[node[pick]], center[pick], 2 * r0[parents],
-                                             2 * c0[parents], 1, 2**62, 2**62)
-            mid, rho = _rects(kr, kc, 1, 2 * res)
-            dots = _dot(x, kid_center, mid, kid)
-            best = np.maximum.reduceat(dots, np.searchsorted(kid, np.arange(len(kr))))
-            keep = dots >= np.cos(np.minimum(np.arccos(np.clip(best, -1, 1)) + 2 * rho + _EPS_RAD, math.pi))[kid]
-            kid, kid_center, dots = kid[keep], kid_center[keep], dots[keep]
-            order = np.lexsort((-dots, kid))
-            kid, kid_center = kid[order], kid_center[order]
-            starts = np.searchsorted(kid, np.arange(len(kr) + 1))
-            one = _unbeaten(x, kid, kid_center, mid, rho, starts, np.ones(len(kid), bool))
-            kids = self._near1(x, kid[one], kid_center[one], kr, kc, 2 * res, interned, depth + 1)
-            split = {g: _Quarters((2 * r + 1) / (2 * res), (2 * c + 1) / (2 * res), kids[4 * q:4 * q + 4])
-                     for q, (g, r, c) in enumerate(zip(parents.tolist(), r0[parents].tolist(), c0[parents].tolist(),
-                                                       strict=True))}
-        members, bounds, get = center.tolist(), np.append(0, np.cumsum(counts)).tolist(), self.entries.__getitem__
-        out: list[Candidates] = []
-        for g in range(len(r0)):
-            if g in split:
-                out.append(split[g])
-                continue
-            ids = tuple(members[bounds[g]:bounds[g + 1]])
-            if (near1 := interned.get(ids)) is None:
-                near1 = interned[ids] = tuple(map(get, ids))
-            out.append(near1)
+    def limits(self, dots: Floats, node: Ints, nodes: int, reach: Floats) -> list[Floats]:
+        """Per block, the least cosine a center within D_K + 2 reach has, K = 1..kk. Ties among the K nearest are
+        masked together, which only widens the limits."""
+        out, work, starts = [], dots.copy(), np.searchsorted(node, np.arange(nodes))
+        for _ in range(self.kk):
+            best = np.maximum.reduceat(work, starts)
+            out.append(np.cos(np.minimum(np.arccos(np.clip(best, -1, 1)) + 2 * reach + _EPS_RAD, math.pi)))
+            work[work >= best[node]] = -np.inf
         return out
+
+    def cells(self, node: Ints, center: Ints, r0: Ints, c0: Ints, res: float, depth: int = 0
+              ) -> list[_Cell | _Quarters]:
+        """Cells from their pools; a crowded one is split in quarters, each from the cell's own candidates (the K
+        nearest of any point of a quarter are among them)."""
+        mid, rho = _rects(r0, c0, 1, res)
+        dots = _dot(self.x, center, mid, node)
+        limits = self.limits(dots, node, len(r0), rho)
+        keep = dots >= limits[-1][node]
+        order = np.lexsort((-dots[keep], node[keep]))
+        node, center, dots = node[keep][order], center[keep][order], dots[keep][order]
+        ends = np.stack([np.bincount(node, dots >= lim[node], len(r0)) for lim in limits], axis=1).astype(np.int64)
+        starts = np.searchsorted(node, np.arange(len(r0) + 1))
+        one = _unbeaten(self.x, node, center, mid, rho, starts, np.arange(len(node)) < (starts[:-1] + ends[:, 0])[node])
+        ones = np.bincount(node[one], minlength=len(r0))
+        block = _Block(self.entries, center, starts, np.pad(ends, ((0, 0), (0, KMAX - self.kk)), mode="edge"))
+        firsts, first_bounds = center[one].tolist(), np.append(0, np.cumsum(ones)).tolist()
+        out: list[_Cell | _Quarters] = [_Cell(self.intern(firsts[a:b]), block, g)
+                                        for g, (a, b) in enumerate(pairwise(first_bounds))]
+        crowded = (ones > _CROWDED) & (depth < _DEPTH)
+        if crowded.any():
+            parents, pick = np.flatnonzero(crowded), crowded[node]
+            kid, kid_center, kr, kc = _split((np.cumsum(crowded) - 1)[node[pick]], center[pick], 2 * r0[parents],
+                                             2 * c0[parents], 1, 2**62, 2**62)
+            kids = self.cells(kid, kid_center, kr, kc, 2 * res, depth + 1)
+            for q, (g, r, c) in enumerate(zip(parents.tolist(), r0[parents].tolist(), c0[parents].tolist(),
+                                              strict=True)):
+                out[g] = _Quarters((2 * r + 1) / (2 * res), (2 * c + 1) / (2 * res), kids[4 * q:4 * q + 4])
+        return out
+
+    def intern(self, ids: list[int]) -> tuple[_Entry, ...]:
+        key = tuple(ids)
+        if (found := self.interned.get(key)) is None:
+            found = self.interned[key] = tuple(map(self.entries.__getitem__, key))
+        return found
 
 
 def _rects(rows: Ints, cols: Ints, size: int, res: float) -> tuple[Vectors, Floats]:
@@ -323,7 +339,6 @@ class CenterIndex:
         self._tambons: dict[str, dict[str, CenterRecord]] = {}
         self._amphoes: dict[str, _Strip] = {}
         self._provinces: dict[str, _Strip] = {}
-        self._grid: dict[tuple[int, int], list[_Entry]] = {}
         self._table: _Table | None = None
         self._added = _Strip()  # active centers the table does not know yet
         self._changes = 0
@@ -350,7 +365,6 @@ class CenterIndex:
         self._tambons.setdefault(c.tambon_code, {})[e.key] = c
         self._amphoes.setdefault(c.amphoe_code, _Strip()).add(e)
         self._provinces.setdefault(c.province_code, _Strip()).add(e)
-        self._grid.setdefault(_grid_cell(e.lat, e.lon), []).append(e)
         if self._table is not None:
             self._added.add(e)
             self._changed()
@@ -361,7 +375,6 @@ class CenterIndex:
         del self._live[e.key], self._tambons[c.tambon_code][e.key]
         self._amphoes[c.amphoe_code].remove(e)
         self._provinces[c.province_code].remove(e)
-        self._grid[_grid_cell(e.lat, e.lon)].remove(e)
         if self._table is not None:
             if not e.in_table:
                 self._added.remove(e)
@@ -378,7 +391,13 @@ class CenterIndex:
         entries = list(self._live.values())
         for e in entries:
             e.in_table = True
-        self._table = _Table(entries) if entries else None
+        collecting = gc.isenabled()
+        gc.disable()  # the build makes ~10^5 tuples without cycles: the cyclic collector would rescan them repeatedly
+        try:
+            self._table = _Table(entries) if entries else None
+        finally:
+            if collecting:
+                gc.enable()
         self._changes, self._added = 0, _Strip()
 
     def active_in_tambon(self, tambon_code: str) -> list[CenterRecord]:
@@ -394,98 +413,89 @@ class CenterIndex:
         id), within the amphoe and/or province if given, skipping `exclude`d center ids."""
         if k < 1:
             return []
+        ex = {str(u) for u in exclude}  # ids as strings: their hashes are cached, a UUID's is computed each time
         if amphoe_code is None and province_code is None:
-            return self._anywhere(lat, lon, k, exclude)
-        if amphoe_code is not None and province_code is not None and amphoe_code[:2] != province_code:
-            return []  # an amphoe code starts with its province's
-        strip = self._amphoes.get(amphoe_code) if amphoe_code is not None else self._provinces.get(province_code or "")
-        best: Best = []
-        if strip is not None:
-            strip.search(lat * _HALF_RAD, math.cos(math.radians(lat)), lon, k, best, set(exclude))
+            best = self._anywhere(lat, lon, k, ex)
+        elif amphoe_code is not None and province_code is not None and amphoe_code[:2] != province_code:
+            best = []  # an amphoe code starts with its province's
+        else:
+            best = self._within(lat, lon, amphoe_code, province_code, k, ex)
         return [(e.center, d) for d, _, _, e in best]
 
-    def _anywhere(self, lat: float, lon: float, k: int, exclude: Collection[UUID]) -> Found:
+    def _within(self, lat: float, lon: float, amphoe_code: str | None, province_code: str | None, k: int,
+                ex: set[str]) -> Best:
+        strip = self._amphoes.get(amphoe_code) if amphoe_code is not None else self._provinces.get(province_code or "")
+        if strip is None:
+            return []
+        if len(strip.hs) > _SMALL_AREA:
+            # Within its own district or province a point's k nearest are often all of it: then, as nothing else
+            # there ranks before them, they are the area's k nearest.
+            around = self._anywhere(lat, lon, k, ex)
+            if len(around) == k and all((b[3].center.amphoe_code == amphoe_code if amphoe_code is not None
+                                         else b[3].center.province_code == province_code) for b in around):
+                return around
+        best: Best = []
+        strip.search(lat * _HALF_RAD, math.cos(math.radians(lat)), lon, k, best, ex)
+        return best
+
+    def _anywhere(self, lat: float, lon: float, k: int, ex: set[str]) -> Best:
         if self._table is None and self._live:
             self.rebuild()
-        h1, c1, t = lat * _HALF_RAD, math.cos(math.radians(lat)), self._table
-        cell = t.cell(lat, lon) if t is not None else -1
-        if t is None or cell < 0:
-            return self._ring_search(lat, lon, h1, c1, k, set(exclude))
-        if k == 1 and not exclude:  # the hot path: a handful of candidates, no sorting
-            near1 = t.near1[cell]
-            while isinstance(near1, _Quarters):
-                near1 = near1.kids[(lat >= near1.lat) * 2 + (lon >= near1.lon)]
+        h1, c1 = lat * _HALF_RAD, math.cos(math.radians(lat))
+        if self._table is None:
+            return []
+        cell = self._table.cell(lat, lon)
+        if cell is None:
+            return self._everywhere(self._table, lat, lon, k, ex)
+        if k == 1:  # the hot path: a handful of candidates, no sorting
             sin, asin, sqrt = math.sin, math.asin, math.sqrt
             top, top_d = None, math.inf
-            for e in near1:
-                if not e.alive:
-                    break  # a closed candidate: the cell's longer lists below know who may now be nearest
+            for e in cell.near1:
+                if not e.alive or (ex and e.sid in ex):
+                    break  # it may have been the nearest: the cell's longer lists below know who is next
                 s1, s2 = sin(e.h - h1), sin((e.lon - lon) * _HALF_RAD)
                 d = _TWO_R * asin(sqrt(s1 ** 2 + c1 * e.c * s2 ** 2))
                 if d < top_d or (d == top_d and top is not None and (e.sid, e.key) < (top.sid, top.key)):
                     top, top_d = e, d
             else:
-                if top is not None and not self._added.hs:
-                    return [(top.center, top_d)]
                 if top is not None:
                     best: Best = [(top_d, top.sid, top.key, top)]
-                    self._added.search(h1, c1, lon, 1, best, ())
-                    return [(e.center, d) for d, _, _, e in best]
-        return self._from_table(t, cell, h1, c1, lat, lon, k, set(exclude))
+                    if self._added.hs:
+                        self._added.search(h1, c1, lon, 1, best, ex)
+                    return best
+        return self._from_table(self._table, cell, lat, lon, k, ex)
 
-    def _from_table(self, t: _Table, cell: int, h1: float, c1: float, lat: float, lon: float, k: int,
-                    ex: set[UUID]) -> Found:
+    def _from_table(self, t: _Table, cell: _Cell, lat: float, lon: float, k: int, ex: set[str]) -> Best:
         """Closed or excluded candidates act like exclusions: with g of them among the first K' prefix, the k
         nearest remaining are still in it when k + g <= K' (the K' nearest of any point of the cell are)."""
-        near, ends = t.candidates(cell)
+        near, ends = cell.near()
         need = k
         while True:
             if need > KMAX:
-                return self._ring_search(lat, lon, h1, c1, k, ex)
+                return self._everywhere(t, lat, lon, k, ex)
             candidates = near[:ends[need - 1]]
-            gone = sum(1 for e in candidates if not e.alive or e.uid in ex)
+            gone = sum(1 for e in candidates if not e.alive or e.sid in ex)
             if k + gone <= need:
                 break
             need = k + gone
-        best: Best = []
-        for e in candidates:
-            if e.alive and e.uid not in ex:
-                _offer(best, k, e, e.km(h1, c1, lon))
-        self._added.search(h1, c1, lon, k, best, ex)
-        return [(e.center, d) for d, _, _, e in best]
+        return self._with_added(_ranked(candidates, lat, lon, k, ex), lat, lon, k, ex)
 
-    def _ring_search(self, lat: float, lon: float, h1: float, c1: float, k: int, ex: set[UUID]) -> Found:
-        """Rings of live-grid cells outward from the query's cell, until the nearest possible point outside the
-        searched window is farther than the k-th best. Outside the window a center is either past a latitude edge
-        (great-circle >= R * latitude gap) or past a longitude edge, where the nearest point is on the edge's
-        meridian: sin(d / R) = cos(lat) * sin(longitude gap), or the pole past 90 degrees. Near the poles or far out
-        at sea the rings would not end soon: past as many cells as centers, it scans them all."""
-        qi, qj = math.floor(lat * _GRID), math.floor(lon * _GRID)
-        best: Best = []
-        for r in range(_GRID_COLS // 2):
-            if r * r * 4 > max(64, len(self._live)):
+    def _everywhere(self, t: _Table, lat: float, lon: float, k: int, ex: set[str]) -> Best:
+        """Off the grid, or with too many of a cell's candidates closed or excluded: every center by angle (numpy),
+        the nearest few ranked exactly, until those not ranked are surely farther than the k-th."""
+        q = _unit(np.array([lat]), np.array([lon]))
+        cos = t.x[0] * q[0][0] + t.x[1] * q[1][0] + t.x[2] * q[2][0]
+        n, m = len(cos), k + len(ex) + 16
+        while True:
+            top = np.argpartition(-cos, m - 1)[:m] if m < n else np.arange(n)
+            best = _ranked(map(t.entries.__getitem__, top.tolist()), lat, lon, k, ex)
+            # the others' cosines are at most the least taken: their angle is at least its (less float error)
+            if m >= n or (len(best) == k and _reach(best, k) * 2 < math.acos(min(1.0, cos[top].min())) - 1e-7):
                 break
-            cells = [(qi, qj)] if r == 0 else (
-                [(qi + di, qj + dj) for di in (-r, r) for dj in range(-r, r + 1)]
-                + [(qi + di, qj + dj) for di in range(-r + 1, r) for dj in (-r, r)])
-            for i, j in cells:
-                for e in self._grid.get((i, j % _GRID_COLS), ()):
-                    if e.uid not in ex:
-                        _offer(best, k, e, e.km(h1, c1, lon))
-            if len(best) < k:
-                continue
-            south, north = (qi - r) / _GRID, (qi + r + 1) / _GRID
-            west, east = (qj - r) / _GRID, (qj + r + 1) / _GRID
-            gaps = [g for g, exists in ((lat - south, south > -90), (north - lat, north <= 90)) if exists]
-            bound = EARTH_RADIUS_KM * math.radians(min(gaps)) if gaps else math.inf
-            if east - west < 360:
-                gap = math.radians(min(lon - west, east - lon))
-                bound = min(bound, EARTH_RADIUS_KM * math.asin(min(1.0, c1 * math.sin(min(gap, math.pi / 2)))))
-            if _beyond(bound, best[k - 1][0]):
-                return [(e.center, d) for d, _, _, e in best]
-        best.clear()
-        for e in self._live.values():
-            if e.uid not in ex:
-                _offer(best, k, e, e.km(h1, c1, lon))
-        return [(e.center, d) for d, _, _, e in best]
+            m *= 2
+        return self._with_added(best, lat, lon, k, ex)
 
+    def _with_added(self, best: Best, lat: float, lon: float, k: int, ex: set[str]) -> Best:
+        if self._added.hs:
+            self._added.search(lat * _HALF_RAD, math.cos(math.radians(lat)), lon, k, best, ex)
+        return best
