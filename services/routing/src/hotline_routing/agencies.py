@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
@@ -35,7 +36,13 @@ class AgencyChoice:
     agency: AgencyRecord
     rule: AgencyChoiceRule
     distance_km: float  # from the person
-    explanation: str  # English, one sentence, for the supervisor's screen and the audit trail
+    why: Callable[[], str] = field(repr=False, compare=False)
+
+    @property
+    def explanation(self) -> str:
+        """English, one sentence, for the supervisor's screen and the audit trail. Worded only when the decision is
+        published: the sentence cost as much as the choice itself."""
+        return self.why()
 
 
 class AgencyIndex:
@@ -85,7 +92,9 @@ def choose_agency(index: AgencyIndex, agency_type: AgencyType, *, province_code:
     Agencies elsewhere that do not report places are not sent to. Ties: (distance, agency id).
     """
     covering = _by_distance(index.covering(agency_type, province_code), lat, lon)
-    where = _province_name(province_code)
+    def where() -> str:
+        return _province_name(province_code)
+
     if not covering:
         if agency_type is AgencyType.provincial_office:
             return None
@@ -94,23 +103,24 @@ def choose_agency(index: AgencyIndex, agency_type: AgencyType, *, province_code:
             return None
         office, d = offices[0]
         return AgencyChoice(office, "provincial_office_fallback", round(d, 3),
-                            f"No active {TYPE_NAMES[agency_type]} covers {where}; "
-                            f"{_name(office)} takes the case ({d:.1f} km)")
+                            lambda: f"No active {TYPE_NAMES[agency_type]} covers {where()}; "
+                                    f"{_name(office)} takes the case ({d:.1f} km)")
     if not (needs_place and agency_type in RESIDENTIAL_AGENCIES):
         agency, d = covering[0]
-        return AgencyChoice(agency, "covers_province", round(d, 3), f"{_name(agency)} covers {where} ({d:.1f} km)")
+        return AgencyChoice(agency, "covers_province", round(d, 3),
+                            lambda: f"{_name(agency)} covers {where()} ({d:.1f} km)")
 
     with_places = [(a, d) for a, d in covering if a.free_places]
     if with_places:
         agency, d = with_places[0]
         return AgencyChoice(agency, "shelter_with_free_places", round(d, 3),
-                            f"{_name(agency)} covers {where} and has {_places(agency)} places ({d:.1f} km)")
+                            lambda: f"{_name(agency)} covers {where()} and has {_places(agency)} places ({d:.1f} km)")
     unknown = [(a, d) for a, d in covering if a.free_places is None]
     if unknown:
         agency, d = unknown[0]
         return AgencyChoice(agency, "shelter_places_unknown", round(d, 3),
-                            f"{_name(agency)} covers {where} but does not report free places: ask it first "
-                            f"({d:.1f} km)")
+                            lambda: f"{_name(agency)} covers {where()} but does not report free places: ask it "
+                                    f"first ({d:.1f} km)")
     full, d_full = covering[0]
     others = f" and {len(covering) - 1} other covering one(s) are" if len(covering) > 1 else " is"
     covered = {a.agency_id for a, _ in covering}
@@ -119,11 +129,11 @@ def choose_agency(index: AgencyIndex, agency_type: AgencyType, *, province_code:
     if elsewhere:
         agency, d = elsewhere[0]
         return AgencyChoice(agency, "shelter_in_other_province", round(d, 3),
-                            f"{_name(full)}{others} full ({_places(full)}); nearest with free places: "
-                            f"{_name(agency)}, {d:.1f} km ({_places(agency)})")
+                            lambda: f"{_name(full)}{others} full ({_places(full)}); nearest with free places: "
+                                    f"{_name(agency)}, {d:.1f} km ({_places(agency)})")
     return AgencyChoice(full, "shelter_full_no_alternative", round(d_full, 3),
-                        f"{_name(full)}{others} full ({_places(full)}) and no other active {TYPE_NAMES[agency_type]} "
-                        f"reports free places: it takes the case ({d_full:.1f} km)")
+                        lambda: f"{_name(full)}{others} full ({_places(full)}) and no other active "
+                                f"{TYPE_NAMES[agency_type]} reports free places: it takes the case ({d_full:.1f} km)")
 
 
 def _covered(agency: AgencyRecord) -> set[str]:

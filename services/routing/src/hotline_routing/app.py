@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,6 +21,15 @@ from hotline_routing.rules import load_rules
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+async def freeze_when_loaded(routing: Routing) -> None:
+    """Once the indexes are loaded, move the process's million long-lived objects (places, centers, rules) out of
+    the cyclic collector's reach: its full collections otherwise rescan them all, a sizeable share of each
+    decision's time under load (see bench/routing_decisions.py, which does the same)."""
+    await routing.ready()
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     runtime = build_runtime(settings, service="routing")
@@ -34,6 +44,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def warm_up() -> None:
         # The text resolver's index and the provinces' ranges: built once, at start, not on the first case.
         await asyncio.to_thread(lambda: (gazetteer().index, plausible_range_km(gazetteer())))
+        runtime.extras["freeze"] = asyncio.create_task(freeze_when_loaded(routing))
 
     runtime.startup.append(warm_up)
     app = service_app(runtime, title="1300 hotline — routing (จัดส่งเรื่อง)", migrations=MIGRATIONS,
