@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from hotline_common import topics
 from hotline_common.envelope import ce_headers
-from hotline_common.events import CaseDeclined
+from hotline_common.events import CaseDeclined, CaseEscalated
 from hotline_devstack import Platform
 from hotline_registry.demo import center_id_for
 from tests.conftest import a_case, eventually, get_token
@@ -98,6 +98,40 @@ async def test_declines_move_the_case_on_and_then_to_the_one_home_team(
     assert len(set(centers)) == 3 and centers[0] == str(center_id_for("570511"))
     assert seen[3]["rule"] == "one_home" and seen[3]["center_id"] is None
     assert "พัฒนาสังคม" in seen[3]["agency_name_th"]  # the provincial office leads One Home
+
+
+async def test_an_escalation_asking_for_another_center_reroutes_and_others_do_not(
+        intake: httpx.AsyncClient, infra: Infra) -> None:
+    """Escalations of one case share a key, so they are handled in order: the level-1 one (re-alert, no re-routing)
+    and a stale one (from a center the case has left) must have changed nothing by the time the next is handled."""
+    accepted = await reported(intake, location={"tambon_code": "570101"}, description="ไม่มีใครรับเรื่อง ช่วยด้วย")
+    case_id, number = accepted["case_id"], accepted["case_number"]
+    [first] = await eventually(lambda: routings(intake, case_id))
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+
+    async def escalate(level: int, center_id: str, *, reroute: bool) -> None:
+        event = CaseEscalated(case_id=uuid.UUID(case_id), case_number=number, level=level,
+                              center_id=uuid.UUID(center_id), reroute=reroute, reason="ไม่มีผู้รับทราบ no ack")
+        headers = [(k, v.encode()) for k, v in ce_headers(event, source="/hotline/notify").items()]
+        await producer.send_and_wait(topics.CASE_ESCALATED.name, event.model_dump_json().encode(),
+                                     key=case_id.encode(), headers=headers)
+
+    try:
+        await escalate(1, first["center_id"], reroute=False)
+        await escalate(2, first["center_id"], reroute=True)
+        second = await eventually(lambda: _at_least(intake, case_id, 2))
+        assert [d["attempt"] for d in second] == [1, 2]
+        assert second[1]["center_id"] not in (None, first["center_id"])
+        assert second[1]["priority"] == first["priority"]  # the first assessment stands
+        await escalate(3, first["center_id"], reroute=True)  # stale: the case left that center
+        await escalate(3, second[1]["center_id"], reroute=True)
+        third = await eventually(lambda: _at_least(intake, case_id, 3))
+    finally:
+        await producer.stop()
+    assert [d["attempt"] for d in third] == [1, 2, 3]
+    assert len({d["center_id"] for d in third}) == 3
+    assert third[2]["center_id"] not in (first["center_id"], second[1]["center_id"])
 
 
 async def _at_least(intake: httpx.AsyncClient, case_id: str, n: int) -> list[dict[str, Any]] | None:
