@@ -44,7 +44,8 @@ class _Entry:
     __slots__ = ("alive", "c", "center", "h", "in_table", "key", "lat", "lon", "sid")
 
     def __init__(self, key: str, center: CenterRecord) -> None:
-        self.key, self.center, self.sid = key, center, str(center.center_id)
+        sid = str(center.center_id)
+        self.key, self.center, self.sid = key, center, key if key == sid else sid  # one string, not two
         self.lat, self.lon = center.lat, center.lon
         self.h, self.c = center.lat * _HALF_RAD, math.cos(math.radians(center.lat))
         self.alive, self.in_table = True, False
@@ -56,25 +57,27 @@ class _Entry:
                                           old.province_code)
 
 
+def _order(e: _Entry) -> tuple[float, str, str]:
+    return e.h, e.sid, e.key
+
+
 class _Strip:
     """Centers sorted by latitude: a k-nearest search walks outward from the query's latitude."""
 
-    __slots__ = ("entries", "hs", "keys")
+    __slots__ = ("entries", "hs")
 
     def __init__(self) -> None:
-        self.keys: list[tuple[float, str, str]] = []
         self.hs: list[float] = []
-        self.entries: list[_Entry] = []
+        self.entries: list[_Entry] = []  # by (h, sid, key): sort keys made when needed, not kept (memory)
 
     def add(self, e: _Entry) -> None:
-        pos = bisect_left(self.keys, (e.h, e.sid, e.key))
-        self.keys.insert(pos, (e.h, e.sid, e.key))
+        pos = bisect_left(self.entries, _order(e), key=_order)
         self.hs.insert(pos, e.h)
         self.entries.insert(pos, e)
 
     def remove(self, e: _Entry) -> None:
-        pos = bisect_left(self.keys, (e.h, e.sid, e.key))
-        del self.keys[pos], self.hs[pos], self.entries[pos]
+        pos = bisect_left(self.entries, _order(e), key=_order)
+        del self.hs[pos], self.entries[pos]
 
     def search(self, h1: float, c1: float, lon: float, k: int, best: Best, ex: set[str]) -> None:
         """Merge this strip's centers into `best`, walking out from the query's latitude; done once the latitude
@@ -246,7 +249,8 @@ class _Build:
         keep = dots >= limits[-1][node]
         order = np.lexsort((-dots[keep], node[keep]))
         node, center, dots = node[keep][order], center[keep][order], dots[keep][order]
-        ends = np.stack([np.bincount(node, dots >= lim[node], len(r0)) for lim in limits], axis=1).astype(np.int64)
+        ends = np.stack([np.bincount(node, dots >= lim[node], len(r0)) for lim in limits], axis=1)
+        ends = ends.astype(np.int16 if ends.max(initial=0) < 2**15 else np.int64)  # a few per cell: 2 bytes
         starts = np.searchsorted(node, np.arange(len(r0) + 1))
         one = _unbeaten(self.x, node, center, mid, rho, starts, np.arange(len(node)) < (starts[:-1] + ends[:, 0])[node])
         ones = np.bincount(node[one], minlength=len(r0))
