@@ -45,6 +45,19 @@ async def enqueue(conn: asyncpg.Connection, spec: TopicSpec, event: Event, *, so
     )
 
 
+async def enqueue_dead_letter(conn: asyncpg.Connection, spec: TopicSpec, event: Event, *, reason: str,
+                              error: str, attempts: int, source: str) -> None:
+    """A record that a service gave up on (not a poison message on consume): on `<topic>.dlq` with the same
+    `dlq_*` headers the consumers' dead-letter middleware writes, for the ops team to inspect and replay."""
+    if not isinstance(event, spec.model):
+        raise TypeError(f"{type(event).__name__} does not belong on {spec.name}")
+    headers = ce_headers(event, source=source, traceparent=current_traceparent())
+    headers.update({"dlq_error": error, "dlq_reason": reason[:2000], "dlq_topic": spec.name,
+                    "dlq_attempts": str(attempts)})
+    await conn.execute("INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)",
+                       spec.dlq, event.subject(), headers, event.model_dump_json().encode("utf-8"))
+
+
 async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[Event], *, source: str) -> None:
     """Add many events in one round trip (seeding, bulk changes); same transaction rule as `enqueue`."""
     traceparent = current_traceparent()

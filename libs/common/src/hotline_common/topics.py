@@ -8,9 +8,11 @@ from hotline_common.events import (
     AgencyRecord,
     AlertFailed,
     AlertSent,
+    CaseAcknowledged,
     CaseDeclined,
     CaseEscalated,
     CaseReported,
+    CaseResolved,
     CaseRouted,
     CaseUnroutable,
     CenterRecord,
@@ -48,6 +50,8 @@ CASE_ROUTED = TopicSpec("hotline.case.routed.v1", CaseRouted)
 CASE_UNROUTABLE = TopicSpec("hotline.case.unroutable.v1", CaseUnroutable)
 CASE_DECLINED = TopicSpec("hotline.case.declined.v1", CaseDeclined)
 CASE_ESCALATED = TopicSpec("hotline.case.escalated.v1", CaseEscalated)
+CASE_ACKNOWLEDGED = TopicSpec("hotline.case.acknowledged.v1", CaseAcknowledged)
+CASE_RESOLVED = TopicSpec("hotline.case.resolved.v1", CaseResolved)
 ALERT_SENT = TopicSpec("hotline.alert.sent.v1", AlertSent)
 ALERT_FAILED = TopicSpec("hotline.alert.failed.v1", AlertFailed)
 REGISTRY_CENTER = TopicSpec("registry.center.v1", CenterRecord, compacted=True, partitions=1)
@@ -61,6 +65,8 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     CASE_UNROUTABLE,
     CASE_DECLINED,
     CASE_ESCALATED,
+    CASE_ACKNOWLEDGED,
+    CASE_RESOLVED,
     ALERT_SENT,
     ALERT_FAILED,
     REGISTRY_CENTER,

@@ -108,10 +108,16 @@ STATUS_BY_EVENT: dict[str, str] = {
     "unroutable": "unroutable",
     "alert_sent": "alerted",
     "alert_failed": "alert_failed",
+    "escalated": "escalated",
+    "declined": "declined",
+    "acknowledged": "acknowledged",
+    "resolved": "resolved",
 }
-STAGE = {"reported": 0, "routed": 1, "unroutable": 1, "alert_failed": 2, "alerted": 3}
+STAGE = {"reported": 0, "routed": 1, "unroutable": 1, "alert_failed": 2, "alerted": 3, "escalated": 3, "declined": 3,
+         "acknowledged": 4, "resolved": 5}
 
-CaseStatus = Literal["reported", "routed", "unroutable", "alerted", "alert_failed"]
+CaseStatus = Literal["reported", "routed", "unroutable", "alerted", "alert_failed", "escalated", "declined",
+                     "acknowledged", "resolved"]
 
 
 def next_status(current: str, event_type: str) -> str:

@@ -8,7 +8,17 @@ from faststream import Context
 from faststream.kafka import KafkaRouter
 
 from hotline_common import topics
-from hotline_common.events import AlertFailed, AlertSent, CaseRouted, CaseUnroutable, Event
+from hotline_common.events import (
+    AlertFailed,
+    AlertSent,
+    CaseAcknowledged,
+    CaseDeclined,
+    CaseEscalated,
+    CaseResolved,
+    CaseRouted,
+    CaseUnroutable,
+    Event,
+)
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
 from hotline_intake import repository
@@ -60,3 +70,31 @@ async def on_alert_failed(event: AlertFailed, runtime: Runtime = Context()) -> N
     await record(runtime, event, case_id=event.case_id, type="alert_failed", detail={
         "alert_id": str(event.alert_id), "channel": event.channel, "attempts": event.attempts,
         "error": event.last_error})
+
+
+@router.subscriber(topics.CASE_ESCALATED.name, **OPTIONS)
+async def on_case_escalated(event: CaseEscalated, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="escalated", detail={
+        "level": event.level, "step": event.step, "targets": event.targets, "alerted": event.alerted,
+        "reroute": event.reroute, "final": event.final, "reason": event.reason})
+
+
+@router.subscriber(topics.CASE_DECLINED.name, **OPTIONS)
+async def on_case_declined(event: CaseDeclined, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="declined", detail={
+        "center_id": str(event.center_id), "responder_id": str(event.responder_id) if event.responder_id else None,
+        "reason": event.reason, "via": event.via})
+
+
+@router.subscriber(topics.CASE_ACKNOWLEDGED.name, **OPTIONS)
+async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="acknowledged", detail={
+        "responder_id": str(event.responder_id), "via": event.via, "level": event.level,
+        "seconds_to_acknowledge": event.seconds_to_acknowledge,
+        "visit_deadline": event.visit_deadline.isoformat() if event.visit_deadline else None})
+
+
+@router.subscriber(topics.CASE_RESOLVED.name, **OPTIONS)
+async def on_case_resolved(event: CaseResolved, runtime: Runtime = Context()) -> None:
+    await record(runtime, event, case_id=event.case_id, type="resolved", detail={
+        "responder_id": str(event.responder_id), "outcome": event.outcome, "via": event.via})

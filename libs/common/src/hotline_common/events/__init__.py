@@ -3,9 +3,12 @@
 from hotline_common.events.alerts import AlertFailed, AlertSent
 from hotline_common.events.base import Event
 from hotline_common.events.cases import (
+    ActionVia,
+    CaseAcknowledged,
     CaseDeclined,
     CaseEscalated,
     CaseReported,
+    CaseResolved,
     CaseRouted,
     CaseUnroutable,
     Category,
@@ -13,6 +16,7 @@ from hotline_common.events.cases import (
     Channel,
     Location,
     Priority,
+    ResolveOutcome,
     RoutingExplanation,
     TambonCandidate,
     TargetGroup,
@@ -21,14 +25,17 @@ from hotline_common.events.registry import AgencyRecord, AgencyType, AlertChanne
 from hotline_common.events.rota import RotaRecord
 
 __all__ = [
+    "ActionVia",
     "AgencyRecord",
     "AgencyType",
     "AlertChannel",
     "AlertFailed",
     "AlertSent",
+    "CaseAcknowledged",
     "CaseDeclined",
     "CaseEscalated",
     "CaseReported",
+    "CaseResolved",
     "CaseRouted",
     "CaseUnroutable",
     "Category",
@@ -38,6 +45,7 @@ __all__ = [
     "Event",
     "Location",
     "Priority",
+    "ResolveOutcome",
     "ResponderRecord",
     "RotaRecord",
     "RoutingExplanation",

@@ -165,6 +165,9 @@ class CaseUnroutable(CaseEvent):
     candidates: list[TambonCandidate] = Field(default_factory=list, description="for a supervisor to choose from")
 
 
+ActionVia = Literal["page", "line", "api"]  # the responder page, a LINE postback, the HTTP API
+
+
 class CaseDeclined(CaseEvent):
     """A responder declined the case for their center: routing sends it to another center."""
 
@@ -172,7 +175,8 @@ class CaseDeclined(CaseEvent):
 
     center_id: uuid.UUID
     responder_id: uuid.UUID | None = None
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, description="why, in the responder's words (no caller data)")
+    via: ActionVia | None = None
 
 
 class CaseEscalated(CaseEvent):
@@ -184,3 +188,45 @@ class CaseEscalated(CaseEvent):
     center_id: uuid.UUID | None = None
     reroute: bool = Field(default=False, description="ask routing for the next center")
     reason: str = ""
+    step: int = Field(default=0, ge=0, description="the escalation step (re-alerts count), 1 = first after the "
+                                                   "acknowledgement deadline")
+    targets: list[str] = Field(default_factory=list, description="the level's target kinds, e.g. on_call, agency")
+    alerted: int = Field(default=0, ge=0, description="responders alerted at this step")
+    final: bool = Field(default=False, description="the policy is exhausted: nobody left to escalate to")
+
+
+class CaseAcknowledged(CaseEvent):
+    """A responder took the case: every pending alert and escalation about it stops."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.acknowledged.v1"
+
+    responder_id: uuid.UUID
+    center_id: uuid.UUID | None = None
+    agency_id: uuid.UUID | None = None
+    routed_event_id: uuid.UUID
+    via: ActionVia
+    level: int = Field(default=1, ge=1, description="the escalation level reached when acknowledged")
+    seconds_to_acknowledge: float = Field(ge=0, description="from the routing to the acknowledgement")
+    visit_deadline: datetime | None = Field(default=None, description="by when the case should be resolved")
+
+
+class ResolveOutcome(StrEnum):
+    helped_on_site = "helped_on_site"  # ช่วยเหลือในพื้นที่แล้ว
+    referred_to_agency = "referred_to_agency"  # ส่งต่อหน่วยงาน พม.
+    referred_to_police_or_hospital = "referred_to_police_or_hospital"  # ส่งต่อตำรวจ / โรงพยาบาล
+    sheltered = "sheltered"  # ส่งเข้าบ้านพัก / สถานคุ้มครอง
+    advice_given = "advice_given"  # ให้คำปรึกษาแล้ว
+    no_contact = "no_contact"  # ติดต่อผู้ประสบปัญหาไม่ได้
+    not_needed = "not_needed"  # ไม่ต้องการความช่วยเหลือ / แจ้งผิด
+    other = "other"
+
+
+class CaseResolved(CaseEvent):
+    """The responder closed the case with an outcome (the notes stay with the case, not in the event)."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.resolved.v1"
+
+    responder_id: uuid.UUID
+    center_id: uuid.UUID | None = None
+    outcome: ResolveOutcome
+    via: ActionVia

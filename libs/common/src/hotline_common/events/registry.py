@@ -119,6 +119,9 @@ class AgencyRecord(Event):
 
 # The `secret_ref` of the demo responders' webhook: notify signs with setting DEMO_WEBHOOK_SECRET.
 DEMO_SECRET_REF = "demo"
+# The demo directory's unit of the 1300 hotline's supervisors (escalation target `hotline_supervisor`); production
+# names its own in NOTIFY_HOTLINE_UNIT_ID.
+DEMO_HOTLINE_UNIT = uuid.UUID("5c1e0a3e-1300-4000-8000-000000000001")
 LINE_USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 # Deliverability is proven by sending; the shape check only catches typing slips.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")

@@ -172,6 +172,8 @@ class EscalationLevel(BaseModel):
     targets: list[EscalationTarget] = Field(min_length=1)
     timeout_minutes: int = Field(ge=1, le=1440, description="wait for an acknowledgement before going on")
     repeat: int = Field(default=0, ge=0, le=5, description="re-alerts at this level before the next level")
+    reroute: bool = Field(default=False, description="as this level starts, also ask routing for the next nearest "
+                                                     "center (the case leaves this one)")
 
 
 def _error_at(index: int, message: str, value: object) -> ValidationError:

@@ -1,0 +1,62 @@
+"""Thai labels with English beside them, for every screen and message: declared once, for every service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hotline_common.events import Category, Priority, TargetGroup
+from hotline_common.events.cases import ResolveOutcome
+
+CATEGORY: dict[Category, tuple[str, str]] = {
+    Category.domestic_violence: ("ความรุนแรงในครอบครัว", "domestic violence"),
+    Category.teen_pregnancy: ("ตั้งครรภ์ไม่พร้อมในวัยรุ่น", "teen pregnancy"),
+    Category.human_trafficking: ("การค้ามนุษย์", "human trafficking"),
+    Category.drugs: ("ผู้ได้รับผลกระทบจากยาเสพติด", "affected by drugs"),
+    Category.homeless: ("คนเร่ร่อน/ไร้ที่พึ่ง", "homeless, destitute"),
+    Category.begging: ("ขอทาน", "begging"),
+    Category.child_youth: ("เด็กและเยาวชน", "children and youth"),
+    Category.missing_person: ("บุคคลสูญหาย", "missing person"),
+    Category.elderly: ("ผู้สูงอายุ", "older person"),
+    Category.disability: ("คนพิการ", "person with disability"),
+    Category.livelihood: ("รายได้ ที่อยู่อาศัย การศึกษา", "livelihood, housing, education"),
+    Category.stateless: ("ไร้สัญชาติ", "stateless"),
+    Category.other: ("อื่น ๆ", "other"),
+}
+
+TARGET_GROUP: dict[TargetGroup, tuple[str, str]] = {
+    TargetGroup.child: ("เด็ก", "child"),
+    TargetGroup.youth: ("เยาวชน", "youth"),
+    TargetGroup.woman: ("สตรี", "woman"),
+    TargetGroup.family: ("ครอบครัว", "family"),
+    TargetGroup.single_parent: ("พ่อ/แม่เลี้ยงเดี่ยว", "single parent"),
+    TargetGroup.elderly: ("ผู้สูงอายุ", "older person"),
+    TargetGroup.disabled: ("คนพิการ", "person with disability"),
+    TargetGroup.homeless: ("คนไร้ที่พึ่ง", "homeless"),
+    TargetGroup.vulnerable_household: ("ครัวเรือนเปราะบาง", "vulnerable household"),
+    TargetGroup.general: ("ประชาชนทั่วไป", "general public"),
+}
+
+PRIORITY: dict[Priority, tuple[str, str]] = {
+    Priority.P1: ("ด่วนที่สุด — อันตรายต่อชีวิตตอนนี้", "most urgent — danger to life now"),
+    Priority.P2: ("ด่วน", "urgent"),
+    Priority.P3: ("ต้องลงพื้นที่", "needs a visit"),
+    Priority.P4: ("ให้คำปรึกษา", "advice only"),
+}
+
+OUTCOME: dict[ResolveOutcome, tuple[str, str]] = {
+    ResolveOutcome.helped_on_site: ("ช่วยเหลือในพื้นที่แล้ว", "helped on site"),
+    ResolveOutcome.referred_to_agency: ("ส่งต่อหน่วยงาน พม.", "referred to an MSDHS agency"),
+    ResolveOutcome.referred_to_police_or_hospital: ("ส่งต่อตำรวจหรือโรงพยาบาล", "referred to police or hospital"),
+    ResolveOutcome.sheltered: ("ส่งเข้าบ้านพัก/สถานคุ้มครอง", "placed in a shelter"),
+    ResolveOutcome.advice_given: ("ให้คำปรึกษาแล้ว", "advice given"),
+    ResolveOutcome.no_contact: ("ติดต่อผู้ประสบปัญหาไม่ได้", "could not reach the person"),
+    ResolveOutcome.not_needed: ("ไม่ต้องการความช่วยเหลือ/แจ้งผิด", "no help needed or false report"),
+    ResolveOutcome.other: ("อื่น ๆ", "other"),
+}
+
+
+def th(labels: Mapping[Any, tuple[str, str]], key: object) -> str:
+    """The Thai label, or the key itself when a newer enum value has no label yet (never a crash at 3 a.m.)."""
+    found = labels.get(key)
+    return found[0] if found else str(key)
