@@ -1,4 +1,5 @@
-"""Webhook channel: JSON POST signed with HMAC-SHA256 of the raw body (`X-Hotline-Signature: sha256=<hex>`)."""
+"""Webhook channel, our own contract: a JSON POST `{"delivery_id": ..., "items": [...]}` signed with HMAC-SHA256 of
+the raw body (`X-Hotline-Signature: sha256=<hex>`), the delivery id in `X-Hotline-Delivery` for deduplication."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
 from hotline_notify.channels.base import AlertChannel, Delivery, DeliveryResult, register
 
 SIGNATURE_HEADER = "X-Hotline-Signature"
-DELIVERY_HEADER = "X-Hotline-Delivery"  # the alert id: receivers deduplicate a retried delivery by it
+DELIVERY_HEADER = "X-Hotline-Delivery"  # the delivery id: receivers deduplicate a retried delivery by it
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -21,6 +23,11 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(secret: str, body: bytes, signature: str | None) -> bool:
     return signature is not None and hmac.compare_digest(sign(secret, body), signature)
+
+
+def webhook_body(delivery: Delivery) -> dict[str, Any]:
+    """`{"delivery_id": ..., "items": [...]}`: one item per alert, as `AlertItem.to_json` (no LINE postback data)."""
+    return {"delivery_id": str(delivery.delivery_id), "items": [item.to_json() for item in delivery.items]}
 
 
 @register
@@ -35,9 +42,9 @@ class WebhookChannel(AlertChannel):
         secret = self.secrets.get(delivery.secret_ref or "")
         if secret is None:
             return DeliveryResult(ok=False, permanent=True, error=f"no webhook secret named {delivery.secret_ref!r}")
-        body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = json.dumps(webhook_body(delivery), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(secret, body),
-                   DELIVERY_HEADER: str(delivery.alert_id), "User-Agent": "hotline-notify/0.1"}
+                   DELIVERY_HEADER: str(delivery.delivery_id), "User-Agent": "hotline-notify/0.1"}
         try:
             response = await self.client.post(delivery.address, content=body, headers=headers)
         except httpx.HTTPError as exc:
