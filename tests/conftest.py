@@ -48,7 +48,7 @@ def platform(infra: Infra, platform_db: str, sink: WebhookSink) -> Iterator[Plat
                  base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
                  env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test",
                       # Short retries, so the failure path is seen in seconds, not minutes.
-                      "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_RETRY_BASE_SECONDS": "0.2",
+                      "NOTIFY_ATTEMPTS_PER_CHANNEL": "3", "NOTIFY_RETRY_BASE_SECONDS": "0.2",
                       "NOTIFY_RETRY_CAP_SECONDS": "0.5"})
     try:
         p.start()

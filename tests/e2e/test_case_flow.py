@@ -27,11 +27,11 @@ async def test_case_from_a_call_reaches_the_on_call_responder_of_its_center(
 
     [alert] = await eventually(lambda: sink.for_case(accepted["case_id"]), timeout=30)
     assert alert.signature_ok, "the webhook must carry a valid X-Hotline-Signature"
-    assert alert.delivery_id == alert.body["alert_id"]
+    assert uuid.UUID(alert.delivery_id) and uuid.UUID(alert.body["alert_id"])  # the receiver's dedup keys
     async with httpx.AsyncClient(base_url=platform.url("registry"),
                                  headers={"Authorization": f"Bearer {operator_token}"}) as registry:
         [center] = (await registry.get("/v1/centers", params={"tambon_code": "570511"})).json()["items"]
-    assert alert.body["center_id"] == center["center_id"]
+    assert alert.body["unit_id"] == center["center_id"]
     assert alert.body["case_number"] == accepted["case_number"]
     assert alert.body["priority"] == "P1"  # the operator said P2; "ทำร้ายร่างกาย" in the description raises it
     assert "สันกลาง" in alert.body["place_th"] and "เชียงราย" in alert.body["place_th"]

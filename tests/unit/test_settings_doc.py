@@ -50,11 +50,11 @@ def test_table_lists_every_setting_once() -> None:
     assert {"JWT_SECRET", "DATABASE_URL", "INTAKE_PORT", "REGISTRY_SEED_DEMO", "ROUTING_INDEX_READY_TIMEOUT",
             "NOTIFY_PUBLIC_BASE_URL"} <= set(rows)
     assert rows["JWT_SECRET"][2] == "all services"
-    assert rows["NOTIFY_MAX_ATTEMPTS"][2] == "notify"
+    assert rows["NOTIFY_ATTEMPTS_PER_CHANNEL"][2] == "notify"
     assert rows["INTAKE_PORT"][1] == "`8000`"
     assert rows["REGISTRY_PORT"][1] == "`8001`"
     assert rows["OTEL_EXPORTER_OTLP_ENDPOINT"][1] == ""
-    assert rows["NOTIFY_PUBLIC_BASE_URL"][3] == "Base of links put in alerts."
+    assert rows["NOTIFY_PUBLIC_BASE_URL"][3].startswith("Base of the responder page links")
 
 
 def test_table_never_prints_secret_defaults() -> None:

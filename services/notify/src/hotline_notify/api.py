@@ -1,4 +1,4 @@
-"""Notify HTTP API: a case's alerts, and the demo responders' webhook inbox."""
+"""Notify HTTP API: a case's alerting history, responders' actions by API, and the demo responders' inbox."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
+from pydantic import BaseModel, Field
 
-from hotline_common.auth import Role, require_role
+from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
+from hotline_common.events import ResolveOutcome
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
 from hotline_notify.channels.webhook import verify
+from hotline_notify.workflow import ActionRefused, Outcome, Workflow
 
 router = APIRouter(prefix="/v1")
+Watchers = require_role(Role.operator, Role.supervisor, Role.ops, Role.admin)
+Actors = require_role(Role.responder, Role.supervisor, Role.admin)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -21,11 +26,88 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-@router.get("/alerts", tags=["alerts"], dependencies=[require_role(Role.operator, Role.supervisor, Role.ops,
-                                                                    Role.admin)])
+def _rows(rows: list[Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in rows]
+
+
+@router.get("/cases/{case_id}", tags=["cases"], dependencies=[Watchers],
+            summary="Where alerting stands for a case: status, escalation step, alerts, attempts, timers, actions")
+async def case_state(request: Request, case_id: uuid.UUID) -> dict[str, Any]:
+    async with _runtime(request).db.acquire() as conn:
+        case = await repository.get_case(conn, case_id)
+        if case is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="notify has no alerts for this case")
+        return {**{k: v for k, v in dict(case).items() if k != "policy"}, "policy": case["policy"],
+                "alerts": _rows(await repository.alerts_of_case(conn, case_id)),
+                "attempts": _rows(await repository.attempts_of_case(conn, case_id)),
+                "timers": _rows(await repository.timers_of_case(conn, case_id)),
+                "actions": _rows(await repository.actions_of_case(conn, case_id))}
+
+
+@router.get("/alerts", tags=["cases"], dependencies=[Watchers])
 async def alerts_of_case(request: Request, case_id: uuid.UUID) -> list[dict[str, Any]]:
     async with _runtime(request).db.acquire() as conn:
-        return [dict(r) for r in await repository.alerts_of_case(conn, case_id)]
+        return _rows(await repository.alerts_of_case(conn, case_id))
+
+
+class ActAs(BaseModel):
+    responder_id: uuid.UUID | None = Field(default=None, description="who acts: a supervisor or admin acting for a "
+                                           "responder names them; a responder acts as themselves")
+
+
+class Decline(ActAs):
+    reason: str = Field(min_length=3, max_length=500, description="why the center cannot take it (no caller data)")
+
+
+class Resolve(ActAs):
+    outcome: ResolveOutcome
+
+
+def _actor(principal: Principal, body: ActAs) -> uuid.UUID:
+    if principal.role is Role.responder:
+        try:
+            me = uuid.UUID(principal.subject)
+        except ValueError:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this account is not a responder") from None
+        if body.responder_id not in (None, me):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="a responder acts only as themselves")
+        return me
+    if body.responder_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            detail=[{"loc": ["body", "responder_id"], "msg": "name the responder you act for",
+                                     "type": "missing"}])
+    return body.responder_id
+
+
+async def _act(request: Request, action: str, case_id: uuid.UUID, **kwargs: Any) -> dict[str, Any]:
+    runtime = _runtime(request)
+    workflow: Workflow = runtime.extras["workflow"]
+    try:
+        async with runtime.transaction() as conn:
+            outcome: Outcome = await getattr(workflow, action)(conn, case_id, via="api", **kwargs)
+    except ActionRefused as refused:
+        code = status.HTTP_404_NOT_FOUND if refused.code == "unknown_case" else status.HTTP_409_CONFLICT
+        raise HTTPException(code, detail={"code": refused.code, "th": refused.th, "en": refused.en}) from None
+    runtime.extras["timers"].wake()
+    return {"case_id": str(case_id), "status": outcome.status, "changed": outcome.done}
+
+
+@router.post("/cases/{case_id}/acknowledge", tags=["actions"], dependencies=[Actors])
+async def acknowledge(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal,
+                      body: ActAs | None = None) -> dict[str, Any]:
+    return await _act(request, "acknowledge", case_id, responder_id=_actor(principal, body or ActAs()))
+
+
+@router.post("/cases/{case_id}/decline", tags=["actions"], dependencies=[Actors])
+async def decline(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal, body: Decline
+                  ) -> dict[str, Any]:
+    return await _act(request, "decline", case_id, responder_id=_actor(principal, body), reason=body.reason)
+
+
+@router.post("/cases/{case_id}/resolve", tags=["actions"], dependencies=[Actors])
+async def resolve(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal, body: Resolve
+                  ) -> dict[str, Any]:
+    return await _act(request, "resolve", case_id, responder_id=_actor(principal, body), outcome=body.outcome)
 
 
 @router.post("/demo/inbox", tags=["demo"], status_code=status.HTTP_202_ACCEPTED,
@@ -49,4 +131,4 @@ async def demo_inbox_receive(
 @router.get("/demo/inbox", tags=["demo"], dependencies=[require_role(*Role)])
 async def demo_inbox_list(request: Request, limit: int = 50) -> list[dict[str, Any]]:
     async with _runtime(request).db.acquire() as conn:
-        return [dict(r) for r in await repository.inbox(conn, min(limit, 500))]
+        return _rows(await repository.inbox(conn, min(limit, 500)))

@@ -1,4 +1,9 @@
-"""Sends due alerts, records every attempt, retries with backoff, and publishes the outcome (via the outbox)."""
+"""Sends due alerts, records every attempt, retries with backoff, falls back channel by channel, and publishes
+the outcome (via the outbox).
+
+Alerts due together for the same responder on the same channel go out as one message (a burst is grouped, never
+throttled away). Each alert keeps its own state: a retry, a fallback or a failure is decided per alert.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import defaultdict
 from typing import Any
 
 import asyncpg
@@ -14,18 +20,20 @@ from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, AlertSent
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
-from hotline_notify.alerts import retry_delay
+from hotline_notify.alerts import address_hint, delivery_id_for, item_for, retry_delay
 from hotline_notify.channels import AlertChannel, Delivery, DeliveryResult
 from hotline_notify.config import NotifySettings
+from hotline_notify.links import Links
 
 log = logging.getLogger("hotline.notify.dispatch")
 
 
 class Dispatcher:
-    def __init__(self, runtime: Runtime, channels: dict[str, AlertChannel]) -> None:
+    def __init__(self, runtime: Runtime, channels: dict[str, AlertChannel], links: Links) -> None:
         self.runtime = runtime
         self.settings: NotifySettings = runtime.settings  # type: ignore[assignment]
         self.channels = channels
+        self.links = links
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -46,8 +54,7 @@ class Dispatcher:
     async def _run(self) -> None:
         while True:
             try:
-                sent = await self.dispatch_once()
-                if sent:
+                if await self.dispatch_once():
                     continue
                 async with self.runtime.db.acquire() as conn:
                     due_in = await repository.next_due_in(conn)
@@ -64,44 +71,72 @@ class Dispatcher:
         async with self.runtime.db.acquire() as conn:
             due = await repository.claim_due(conn, limit=self.settings.dispatch_batch,
                                              lease_seconds=self.settings.lease_seconds)
-        if due:
-            await asyncio.gather(*(self._deliver(alert) for alert in due))
+        groups: dict[tuple[Any, str, str], list[asyncpg.Record]] = defaultdict(list)
+        for alert in due:
+            groups[(alert["responder_id"], alert["channel"], alert["address"])].append(alert)
+        if groups:
+            await asyncio.gather(*(self._deliver(alerts) for alerts in groups.values()))
         return len(due)
 
-    async def _deliver(self, alert: asyncpg.Record) -> None:
-        channel = self.channels.get(alert["channel"])
+    async def _deliver(self, alerts: list[asyncpg.Record]) -> None:
+        first = alerts[0]
+        channel = self.channels.get(first["channel"])
+        delivery = Delivery(delivery_id=delivery_id_for([a["alert_id"] for a in alerts]),
+                            address=first["address"], secret_ref=first["secret_ref"],
+                            items=tuple(item_for(dict(a), self.links) for a in alerts))
         started = time.perf_counter()
         if channel is None:
-            result = DeliveryResult(ok=False, permanent=True, error=f"channel {alert['channel']} not available")
+            result = DeliveryResult(ok=False, permanent=True,
+                                    error=f"channel {first['channel']} is not configured on this notify")
         else:
-            result = await channel.send(Delivery(alert_id=alert["alert_id"], address=alert["address"],
-                                                 secret_ref=alert["secret_ref"], payload=alert["payload"]))
+            try:
+                result = await asyncio.wait_for(channel.send(delivery),
+                                                self.settings.channel_timeout_seconds + 1.0)
+            except TimeoutError:
+                result = DeliveryResult(ok=False, error="timed out")
+            except Exception as exc:  # a channel bug must not stop the others' deliveries
+                log.exception("channel %s raised", first["channel"])
+                result = DeliveryResult(ok=False, error=f"{type(exc).__name__}")
         elapsed_ms = (time.perf_counter() - started) * 1000
-        await self._settle(alert, result, elapsed_ms)
+        for alert in alerts:
+            await self._settle(alert, delivery, result, elapsed_ms)
 
-    async def _settle(self, alert: asyncpg.Record, result: DeliveryResult, elapsed_ms: float) -> None:
-        attempts: int = alert["attempts"]
+    async def _settle(self, alert: asyncpg.Record, delivery: Delivery, result: DeliveryResult,
+                      elapsed_ms: float) -> None:
         common: dict[str, Any] = {"alert_id": alert["alert_id"], "case_id": alert["case_id"],
                                   "case_number": alert["case_number"], "responder_id": alert["responder_id"],
                                   "center_id": alert["center_id"], "channel": alert["channel"],
-                                  "attempts": attempts}
+                                  "attempts": alert["attempts"]}
         source = self.runtime.source
         async with self.runtime.transaction() as conn:
-            await repository.record_attempt(conn, alert_id=alert["alert_id"], channel=alert["channel"],
-                                            outcome="delivered" if result.ok else "failed",
-                                            http_status=result.http_status, error=result.error,
-                                            duration_ms=elapsed_ms)
+            await repository.record_attempt(
+                conn, alert_id=alert["alert_id"], delivery_id=delivery.delivery_id, channel=alert["channel"],
+                address_hint=address_hint(alert["channel"], alert["address"]),
+                outcome="delivered" if result.ok else "failed", http_status=result.http_status, error=result.error,
+                duration_ms=elapsed_ms)
             if result.ok:
-                await repository.mark_sent(conn, alert["alert_id"])
-                await outbox.enqueue(conn, topics.ALERT_SENT, AlertSent(**common), source=source)
-            elif result.permanent or attempts >= self.settings.max_attempts:
-                error = result.error or "failed"
-                await repository.mark_failed(conn, alert["alert_id"], error)
-                await outbox.enqueue(conn, topics.ALERT_FAILED, AlertFailed(**common, last_error=error),
-                                     source=source)
-                log.error("alert %s failed after %d attempt(s): %s", alert["alert_id"], attempts, error)
-            else:
-                delay = retry_delay(attempts, base=self.settings.retry_base_seconds,
+                if await repository.mark_sent(conn, alert["alert_id"]):
+                    await outbox.enqueue(conn, topics.ALERT_SENT, AlertSent(**common), source=source)
+                return
+            error = result.error or "failed"
+            if not (result.permanent or alert["channel_attempts"] >= self.settings.attempts_per_channel):
+                delay = retry_delay(alert["channel_attempts"], base=self.settings.retry_base_seconds,
                                     cap=self.settings.retry_cap_seconds)
-                await repository.schedule_retry(conn, alert["alert_id"], delay=delay,
-                                                error=result.error or "failed")
+                await repository.schedule_retry(conn, alert["alert_id"], delay=delay, error=error)
+                return
+            channels: list[dict[str, Any]] = alert["channels"]
+            following = alert["channel_index"] + 1
+            if following < len(channels):
+                log.warning("alert %s: %s gave up (%s); next channel %s", alert["alert_id"], alert["channel"], error,
+                            channels[following]["kind"])
+                await repository.next_channel(conn, alert["alert_id"], index=following,
+                                              channel=channels[following], error=f"{alert['channel']}: {error}")
+                return
+            if await repository.mark_failed(conn, alert["alert_id"], error):
+                failed = AlertFailed(**common, last_error=f"every channel failed; last {alert['channel']}: {error}")
+                await outbox.enqueue(conn, topics.ALERT_FAILED, failed, source=source)
+                await outbox.enqueue_dead_letter(conn, topics.ALERT_FAILED, failed, reason=failed.last_error,
+                                                 error="AlertUndeliverable", attempts=alert["attempts"],
+                                                 source=source)
+                log.error("alert %s failed on every channel after %d attempt(s): %s", alert["alert_id"],
+                          alert["attempts"], error)

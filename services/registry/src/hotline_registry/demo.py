@@ -9,7 +9,7 @@ from datetime import time
 
 from hotline_common.auth import Role
 from hotline_common.events import AgencyRecord, AgencyType, Category, CenterRecord, ResponderRecord, TargetGroup
-from hotline_common.events.registry import DEMO_SECRET_REF, AlertChannel
+from hotline_common.events.registry import DEMO_HOTLINE_UNIT, DEMO_SECRET_REF, AlertChannel
 from hotline_common.events.rota import EscalationLevel, EscalationTarget, RotaRecord, Shift
 from hotline_gazetteer import Tambon, gazetteer
 
@@ -74,6 +74,16 @@ def demo_agencies(seat: Tambon) -> list[AgencyRecord]:
     return [office, shelter]
 
 
+def hotline_unit() -> AgencyRecord:
+    """The 1300 hotline's supervisors, at the ministry in Bangkok: the last escalation level of every policy."""
+    return AgencyRecord(
+        agency_id=DEMO_HOTLINE_UNIT, agency_type=AgencyType.other,
+        name_th="ศูนย์ช่วยเหลือสังคม สายด่วน 1300 (ผู้ควบคุมเวร)", name_en="1300 Social Assistance Hotline supervisors",
+        province_code="10", area_province_codes=[], lat=13.7589, lon=100.5167,
+        categories=list(Category), target_groups=list(TargetGroup),
+    )
+
+
 def demo_responder(key: str, name: str, kind: str, webhook_url: str, *, center: uuid.UUID | None = None,
                    agency: uuid.UUID | None = None) -> ResponderRecord:
     return ResponderRecord(
@@ -119,6 +129,11 @@ def demo_directory(webhook_url: str) -> DemoDirectory:
                 EscalationLevel(targets=[EscalationTarget(kind="hotline_supervisor")], timeout_minutes=30),
             ]))
         del code
+    demo.agencies.append(hotline := hotline_unit())
+    supervisor = demo_responder("hotline-supervisor", "ผู้ควบคุมเวร ศูนย์ช่วยเหลือสังคม สายด่วน 1300 (demo supervisor)",
+                                "duty_officer", webhook_url, agency=hotline.agency_id)
+    demo.responders.append(supervisor)
+    demo.rotas.append(around_the_clock("agency", hotline.agency_id, "เวรผู้ควบคุม 1300", [supervisor.responder_id], []))
     for t in gazetteer().tambons:
         center = demo_center(t)
         volunteer = demo_responder(t.code, f"อพม. ประจำ{center.name_th} (demo volunteer)", "volunteer", webhook_url,

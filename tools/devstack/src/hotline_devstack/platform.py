@@ -66,11 +66,28 @@ class Platform:
         proc.wait_ready(timeout)
         return proc
 
+    def start_replica(self, name: str, replica: str, port: int, *, timeout: float = 120.0) -> ServiceProcess:
+        """Another instance of a service (same database, same consumer group) on its own port: scale-out and
+        failover tests. Stop it with `stop_service(f"{name}#{replica}")`."""
+        env = self.env_for(name) | {f"{name.upper()}_PORT": str(port)}
+        proc = ServiceProcess(name, env, port, self.log_dir / f"{name}-{replica}.log")
+        self.services[f"{name}#{replica}"] = proc
+        proc.start()
+        proc.wait_ready(timeout)
+        return proc
+
+    def stop_service(self, key: str) -> None:
+        proc = self.services.pop(key, None)
+        if proc is not None:
+            proc.stop()
+
     def kill(self, name: str) -> None:
         """SIGKILL: a crash, no graceful shutdown."""
         self.services[name].kill()
 
     def stop(self) -> None:
+        for key in [k for k in self.services if "#" in k]:  # replicas first
+            self.services.pop(key).stop()
         for name in reversed([n for n, _ in SERVICES]):
             proc = self.services.pop(name, None)
             if proc is not None:

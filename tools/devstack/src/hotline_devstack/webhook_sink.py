@@ -15,8 +15,9 @@ from typing import Any
 @dataclass
 class Received:
     delivery_id: str
-    body: dict[str, Any]
+    body: dict[str, Any]  # one alert (an item of the delivery)
     signature_ok: bool
+    grouped: int = 1  # how many alerts the delivery carried
     at: float = field(default_factory=time.time)
 
 
@@ -42,8 +43,11 @@ class WebhookSink:
                         body = json.loads(raw.decode("utf-8"))
                     except ValueError:
                         body = {"_raw": raw.decode("utf-8", "replace")}
+                    delivery = self.headers.get("X-Hotline-Delivery") or ""
+                    # One entry per alert: a delivery may group several alerts for one responder.
+                    items = body.get("items") if isinstance(body.get("items"), list) else [body]
                     with sink._cond:
-                        sink.received.append(Received(self.headers.get("X-Hotline-Delivery") or "", body, ok))
+                        sink.received += [Received(delivery, item, ok, len(items)) for item in items]
                         sink._cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

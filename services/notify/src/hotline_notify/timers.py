@@ -1,0 +1,76 @@
+"""Fires due timers (escalation steps, visit reminders), one transaction each, from PostgreSQL: they survive
+restarts, fire once however many notify instances run (SKIP LOCKED), and an acknowledgement cancels them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from hotline_common.deadletter import TRANSIENT
+from hotline_common.runtime import Runtime
+from hotline_notify import repository
+from hotline_notify.workflow import Workflow
+
+log = logging.getLogger("hotline.notify.timers")
+IDLE_POLL_SECONDS = 1.0  # another instance may have scheduled a timer: look at least this often
+
+
+class TimerWorker:
+    def __init__(self, runtime: Runtime, workflow: Workflow, on_fired: Callable[[], None],
+                 ready: Callable[[], Awaitable[object]]) -> None:
+        self.runtime, self.workflow, self.on_fired, self.ready = runtime, workflow, on_fired, ready
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="escalation-timers")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def fire_due(self) -> int:
+        """Fire every due timer; returns how many fired."""
+        fired = 0
+        while True:
+            try:
+                async with self.runtime.transaction() as conn:
+                    timer = await repository.claim_timer(conn, instance=self.workflow.instance)
+                    if timer is None:
+                        return fired
+                    timer_id = timer["timer_id"]
+                    await self.workflow.fire(conn, timer)
+            except TRANSIENT:
+                raise  # the database is away: the timer is still due, try again later
+            except Exception as exc:
+                # A bug on one timer must not hold back every timer due after it.
+                log.exception("timer %s failed; set aside for the ops team", timer_id)
+                async with self.runtime.db.acquire() as conn:
+                    await repository.set_aside_timer(conn, timer_id, error=f"{type(exc).__name__}: {exc}"[:500])
+            fired += 1
+            self.on_fired()
+
+    async def _run(self) -> None:
+        # Never escalate from a half-loaded directory: a step would find "nobody" to alert and be spent.
+        await self.ready()
+        while True:
+            try:
+                await self.fire_due()
+                async with self.runtime.db.acquire() as conn:
+                    due_in = await repository.next_timer_in(conn)
+                self._wake.clear()
+                wait = IDLE_POLL_SECONDS if due_in is None else min(due_in, IDLE_POLL_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("timers paused: %r", exc)
+                await asyncio.sleep(1.0)

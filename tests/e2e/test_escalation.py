@@ -1,0 +1,277 @@
+"""Escalation 24 hours a day, on a platform of this module's own with a fast clock (NOTIFY_CLOCK_SCALE): a P1 case
+nobody acknowledges walks up every level on time; an acknowledgement stops it; a failing channel falls back to the
+next; notify killed mid-escalation resumes with no step lost or repeated; two notify instances never double-alert.
+
+The demo center's policy: the volunteer on call (10 min, one re-alert), the provincial office's duty officer
+(15 min), the 1300 supervisors (15 min); P1 must be acknowledged within 15 min. At ×300: 3 s, 2 s, 2 s, 3 s, 3 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from hotline_common.settings import DEV_WEBHOOK_SECRET
+from hotline_devstack import DevstackError, KafkaBroker, Platform, cache_dir
+from hotline_devstack.webhook_sink import Received, WebhookSink
+from hotline_fakes.smtp import FakeSmtp
+from hotline_registry.demo import center_id_for
+from tests.conftest import ARTIFACTS, a_case, eventually, get_token
+from tests.infra import Infra, provision_database
+
+pytestmark = pytest.mark.e2e
+SCALE = 300.0
+LATE = timedelta(seconds=1.5)  # a timer fires within this of its due time (the worker looks at least every second)
+
+
+@dataclass
+class Stack:
+    platform: Platform
+    sink: WebhookSink  # the demo responders' webhook
+    broken: WebhookSink  # a responder system answering 500
+    smtp: FakeSmtp
+    token: str
+
+
+@pytest.fixture(scope="module")
+def stack(infra: Infra) -> Iterator[Stack]:
+    """Its own Kafka (consumer groups and topics are per platform) and database; the shared PostgreSQL server."""
+    state = cache_dir() / "test-escalation"
+    shutil.rmtree(state, ignore_errors=True)
+    try:
+        kafka = KafkaBroker(cache_dir(), port=29292, controller_port=29293, data_dir=state / "kafka",
+                            log_file=ARTIFACTS / "logs" / "escalation-kafka.log")
+    except DevstackError as exc:
+        pytest.fail(f"the escalation tests start their own Kafka natively and could not: {exc}", pytrace=False)
+    db = asyncio.run(provision_database(infra.admin_url))
+    sink, broken = WebhookSink(DEV_WEBHOOK_SECRET).start(), WebhookSink(DEV_WEBHOOK_SECRET).start()
+    broken.status = 500
+    smtp = FakeSmtp().start()
+    kafka.start()
+    platform = Platform(kafka_bootstrap=kafka.bootstrap_servers, admin_url=db,
+                        log_dir=ARTIFACTS / "logs" / "escalation", base_port=29100,
+                        env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test",
+                             "NOTIFY_CLOCK_SCALE": str(SCALE), "NOTIFY_ATTEMPTS_PER_CHANNEL": "2",
+                             "NOTIFY_RETRY_BASE_SECONDS": "0.1", "NOTIFY_RETRY_CAP_SECONDS": "0.2",
+                             "NOTIFY_SMTP_HOST": smtp.host, "NOTIFY_SMTP_PORT": str(smtp.port),
+                             # A killed notify's leases run out soon: its alerts are not held up for long.
+                             "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_CHANNEL_TIMEOUT_SECONDS": "2"})
+    try:
+        platform.start()
+        yield Stack(platform, sink, broken, smtp, asyncio.run(get_token(platform.url("registry"), "supervisor")))
+    finally:
+        platform.stop()
+        kafka.stop()
+        smtp.stop()
+        sink.stop()
+        broken.stop()
+
+
+@pytest.fixture
+async def intake(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.platform.url("intake"), timeout=30,
+                                 headers={"Authorization": f"Bearer {stack.token}"}) as client:
+        yield client
+
+
+@pytest.fixture
+async def notify(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.platform.url("notify"), timeout=30,
+                                 headers={"Authorization": f"Bearer {stack.token}"}) as client:
+        yield client
+
+
+async def report(intake: httpx.AsyncClient, tambon: str) -> str:
+    r = await intake.post("/v1/cases", json=a_case(location={"tambon_code": tambon}))
+    assert r.status_code == 201, r.text
+    return str(r.json()["case_id"])
+
+
+async def state(notify: httpx.AsyncClient, case_id: str) -> dict[str, Any] | None:
+    r = await notify.get(f"/v1/cases/{case_id}")
+    return r.json() if r.status_code == 200 else None
+
+
+async def settled(notify: httpx.AsyncClient, case_id: str, status: str, timeout: float = 60) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        found = await state(notify, case_id)
+        return found if found and found["status"] == status else None
+
+    found: dict[str, Any] = await eventually(reached, timeout=timeout)
+    return found
+
+
+async def escalations(intake: httpx.AsyncClient, case_id: str) -> list[dict[str, Any]]:
+    timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
+    return sorted((e["detail"] for e in timeline if e["type"] == "escalated"), key=lambda d: d["step"])
+
+
+def alerted(sink: WebhookSink, case_id: str) -> list[tuple[str, int]]:
+    """The alerts a receiver acts on: a repeated delivery (same X-Hotline-Delivery and alert) counts once, as the
+    webhook contract asks receivers to deduplicate."""
+    return sorted({(r.delivery_id, r.body["alert_id"]): (r.body["kind"], r.body["level"])
+                   for r in sink.for_case(case_id)}.values())
+
+
+WALK = [("escalated", 2), ("escalated", 3), ("new", 1), ("realert", 1)]
+
+
+def fired_on_time(timers: list[dict[str, Any]]) -> None:
+    for t in timers:
+        assert t["state"] == "fired", t
+        late = datetime.fromisoformat(t["fired_at"]) - datetime.fromisoformat(t["fire_at"])
+        assert timedelta(0) <= late < LATE, t
+
+
+async def test_a_p1_nobody_acknowledges_walks_up_every_level_on_time(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    case_id = await report(intake, "570101")
+    final = await settled(notify, case_id, "unacknowledged")
+    steps = await eventually(lambda: _all_steps(intake, case_id))
+    assert [(s["step"], s["level"], s["final"]) for s in steps] == [(1, 1, False), (2, 2, False), (3, 3, False),
+                                                                   (4, 3, True)]
+    assert [s["targets"] for s in steps[:3]] == [["on_call"], ["agency"], ["hotline_supervisor"]]
+    assert all(s["alerted"] == 1 for s in steps[:3])
+    timers = [t for t in final["timers"] if t["kind"] == "escalate"]
+    assert [t["step"] for t in timers] == [1, 2, 3, 4]
+    fired_on_time(timers)
+    # Each step waits its level's timeout (scaled) after the one before: 10, 15 and 15 minutes.
+    due = [datetime.fromisoformat(t["fire_at"]) for t in timers]
+    fired = [datetime.fromisoformat(t["fired_at"]) for t in timers]
+    for k, minutes in enumerate((10, 15, 15)):
+        assert due[k + 1] - fired[k] == pytest.approx(timedelta(minutes=minutes) / SCALE, abs=timedelta(seconds=0.2))
+    await eventually(lambda: alerted(stack.sink, case_id) == WALK or None, timeout=10)
+    # Three people: the volunteer (twice), the office's duty officer, the 1300 supervisor; no caller data.
+    assert len({a["responder_id"] for a in final["alerts"]}) == 3
+    assert all("สมศรี" not in str(r.body) and "0812345678" not in str(r.body) for r in stack.sink.for_case(case_id))
+
+
+async def _all_steps(intake: httpx.AsyncClient, case_id: str) -> list[dict[str, Any]] | None:
+    steps = await escalations(intake, case_id)
+    return steps if steps and steps[-1]["final"] else None
+
+
+async def test_an_acknowledgement_on_the_responder_page_stops_every_pending_alert(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    case_id = await report(intake, "570102")
+    [first] = await eventually(lambda: stack.sink.for_case(case_id), timeout=30)
+    link = first.body["link"]
+    async with httpx.AsyncClient(timeout=10) as browser:
+        page = await browser.get(link)
+        assert page.status_code == 200 and "รับเรื่อง · Acknowledge" in page.text
+        assert first.body["case_number"] in page.text and "ความรุนแรงในครอบครัว" in page.text
+        done = await browser.post(f"{link}/acknowledge", follow_redirects=True)
+        assert done.status_code == 200 and "รับเรื่องแล้ว" in done.text and "ปิดเรื่อง · Resolve" in done.text
+        again = await browser.post(f"{link}/acknowledge", follow_redirects=True)  # a double tap
+        assert again.status_code == 200
+    acknowledged = await settled(notify, case_id, "acknowledged")
+    assert {t["state"] for t in acknowledged["timers"] if t["kind"] == "escalate"} == {"cancelled"}
+    assert [t["state"] for t in acknowledged["timers"] if t["kind"] == "visit_reminder"] == ["pending"]
+    # Past the moment the first re-alert was due: nothing more was sent, nothing escalated.
+    await asyncio.sleep(15 * 60 / SCALE + 2 * LATE.total_seconds())
+    assert alerted(stack.sink, case_id) == [("new", 1)]
+    assert await escalations(intake, case_id) == []
+    timeline = (await intake.get(f"/v1/cases/{case_id}")).json()
+    assert [e["type"] for e in timeline["timeline"]].count("acknowledged") == 1
+    assert timeline["status"] == "acknowledged"
+
+
+async def test_a_channel_answering_500_falls_back_to_the_next_one(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    tambon = "570103"
+    center = str(center_id_for(tambon))
+    async with httpx.AsyncClient(base_url=stack.platform.url("registry"), timeout=30, headers={
+            "Authorization": f"Bearer {await get_token(stack.platform.url('registry'), 'admin')}"}) as admin:
+        person = await admin.post("/v1/responders", json={
+            "display_name": "นางสาวทดสอบ ช่องทางสำรอง", "kind": "social_worker", "center_ids": [center],
+            "channels": [{"kind": "webhook", "address": stack.broken.url, "secret_ref": "demo"},
+                         {"kind": "email", "address": "fallback@example.org"}]})
+        assert person.status_code == 201, person.text
+        rota = await admin.post("/v1/rotas", json={
+            "unit_kind": "center", "unit_id": center, "name": "เวรเสริม extra cover",
+            "shifts": [{"name": name, "start": start.isoformat(), "end": end.isoformat(),
+                        "responder_ids": [person.json()["responder_id"]]}
+                       for name, start, end in (("am", time(0), time(12)), ("pm", time(12), time(0)))]})
+        assert rota.status_code == 201, rota.text
+
+    async def on_call_now() -> bool:
+        r = await admin_oncall(stack, center)
+        return person.json()["responder_id"] in r
+
+    await eventually(on_call_now, timeout=20)
+    case_id = await report(intake, tambon)
+
+    async def mailed() -> list[Any] | None:
+        found = [m for m in stack.smtp.messages("fallback@example.org") if _number(m.message) is not None]
+        return found or None
+
+    [mail] = await eventually(mailed, timeout=30)
+    found = await state(notify, case_id)
+    assert found is not None
+    theirs = {a["alert_id"] for a in found["alerts"] if a["responder_id"] == person.json()["responder_id"]}
+    attempts = [(a["channel"], a["outcome"], a["http_status"]) for a in found["attempts"] if a["alert_id"] in theirs]
+    assert attempts == [("webhook", "failed", 500), ("webhook", "failed", 500), ("email", "delivered", None)]
+    assert _number(mail.message) == (await intake.get(f"/v1/cases/{case_id}")).json()["case_number"]
+    assert stack.broken.for_case(case_id) == []  # the broken system answered 500: nothing counted as received
+
+
+async def admin_oncall(stack: Stack, center: str) -> str:
+    async with httpx.AsyncClient(base_url=stack.platform.url("registry"), timeout=30,
+                                 headers={"Authorization": f"Bearer {stack.token}"}) as registry:
+        return (await registry.get("/v1/oncall", params={"center_id": center})).text
+
+
+def _number(message: Any) -> str | None:
+    found = re.search(r"1300-\d{4}-\d{6}", str(message["Subject"]))
+    return found.group(0) if found else None
+
+
+async def test_notify_killed_mid_escalation_resumes_with_no_step_lost_or_repeated(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    case_id = await report(intake, "570104")
+    await eventually(lambda: _reached(intake, case_id, 1), timeout=30)
+    await asyncio.to_thread(stack.platform.kill, "notify")
+    await asyncio.sleep(6)  # steps 2 and 3 fall due while notify is dead
+    await asyncio.to_thread(stack.platform.start_service, "notify")
+    final = await settled(notify, case_id, "unacknowledged")
+    steps = await eventually(lambda: _all_steps(intake, case_id))
+    assert [s["step"] for s in steps] == [1, 2, 3, 4]
+    assert [t["step"] for t in final["timers"] if t["kind"] == "escalate"] == [1, 2, 3, 4]
+    await eventually(lambda: alerted(stack.sink, case_id) == WALK or None, timeout=15)
+    await asyncio.sleep(1)
+    assert alerted(stack.sink, case_id) == WALK  # every alert once: none lost, none repeated
+    assert [s["alerted"] for s in steps] == [1, 1, 1, 0]
+
+
+async def _reached(intake: httpx.AsyncClient, case_id: str, step: int) -> bool:
+    return any(s["step"] >= step for s in await escalations(intake, case_id))
+
+
+async def test_two_notify_instances_never_double_alert(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    await asyncio.to_thread(stack.platform.start_replica, "notify", "b", 29150)
+    try:
+        cases = [await report(intake, tambon) for tambon in ("570105", "570106", "570107", "570111", "570112")]
+        for case_id in cases:
+            await settled(notify, case_id, "unacknowledged", timeout=90)
+        for case_id in cases:
+            await eventually(lambda c=case_id: alerted(stack.sink, c) == WALK or None, timeout=15)
+        await asyncio.sleep(1)
+        received: list[Received] = [r for c in cases for r in stack.sink.for_case(c)]
+        # No alert was ever sent under two different idempotency keys (which a receiver could not deduplicate).
+        keys = Counter(r.body["alert_id"] for r in {(r.delivery_id, r.body["alert_id"]): r for r in received}.values())
+        assert keys.most_common(1)[0][1] == 1
+        for case_id in cases:
+            assert alerted(stack.sink, case_id) == WALK
+            assert [s["step"] for s in await escalations(intake, case_id)] == [1, 2, 3, 4]
+    finally:
+        await asyncio.to_thread(stack.platform.stop_service, "notify#b")
