@@ -9,6 +9,10 @@ The demo center's policy: the volunteer on call (10 min, one re-alert), the prov
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import re
 import shutil
 from collections import Counter
@@ -23,6 +27,8 @@ import pytest
 from hotline_common.settings import DEV_WEBHOOK_SECRET
 from hotline_devstack import DevstackError, KafkaBroker, Platform, cache_dir
 from hotline_devstack.webhook_sink import Received, WebhookSink
+from hotline_fakes.line import FakeLine
+from hotline_fakes.serve import serve
 from hotline_fakes.smtp import FakeSmtp
 from hotline_registry.demo import center_id_for
 from tests.conftest import ARTIFACTS, a_case, eventually, get_token
@@ -33,12 +39,16 @@ SCALE = 300.0
 LATE = timedelta(seconds=1.5)  # a timer fires within this of its due time (the worker looks at least every second)
 
 
+LINE_TOKEN, LINE_SECRET = "test-line-channel-token", "test-line-channel-secret"
+
+
 @dataclass
 class Stack:
     platform: Platform
     sink: WebhookSink  # the demo responders' webhook
     broken: WebhookSink  # a responder system answering 500
     smtp: FakeSmtp
+    line: FakeLine
     token: str
 
 
@@ -56,6 +66,9 @@ def stack(infra: Infra) -> Iterator[Stack]:
     sink, broken = WebhookSink(DEV_WEBHOOK_SECRET).start(), WebhookSink(DEV_WEBHOOK_SECRET).start()
     broken.status = 500
     smtp = FakeSmtp().start()
+    line = FakeLine([LINE_TOKEN])
+    line_server = serve(line.app)
+    line_url = line_server.__enter__()
     kafka.start()
     platform = Platform(kafka_bootstrap=kafka.bootstrap_servers, admin_url=db,
                         log_dir=ARTIFACTS / "logs" / "escalation", base_port=29100,
@@ -64,13 +77,17 @@ def stack(infra: Infra) -> Iterator[Stack]:
                              "NOTIFY_RETRY_BASE_SECONDS": "0.1", "NOTIFY_RETRY_CAP_SECONDS": "0.2",
                              "NOTIFY_SMTP_HOST": smtp.host, "NOTIFY_SMTP_PORT": str(smtp.port),
                              # A killed notify's leases run out soon: its alerts are not held up for long.
-                             "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_CHANNEL_TIMEOUT_SECONDS": "2"})
+                             "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_CHANNEL_TIMEOUT_SECONDS": "2",
+                             "NOTIFY_LINE_API_BASE_URL": line_url, "NOTIFY_LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
+                             "NOTIFY_LINE_CHANNEL_SECRET": LINE_SECRET})
     try:
         platform.start()
-        yield Stack(platform, sink, broken, smtp, asyncio.run(get_token(platform.url("registry"), "supervisor")))
+        yield Stack(platform, sink, broken, smtp, line,
+                    asyncio.run(get_token(platform.url("registry"), "supervisor")))
     finally:
         platform.stop()
         kafka.stop()
+        line_server.__exit__(None, None, None)
         smtp.stop()
         sink.stop()
         broken.stop()
@@ -189,25 +206,9 @@ async def test_a_channel_answering_500_falls_back_to_the_next_one(
         stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
     tambon = "570103"
     center = str(center_id_for(tambon))
-    async with httpx.AsyncClient(base_url=stack.platform.url("registry"), timeout=30, headers={
-            "Authorization": f"Bearer {await get_token(stack.platform.url('registry'), 'admin')}"}) as admin:
-        person = await admin.post("/v1/responders", json={
-            "display_name": "นางสาวทดสอบ ช่องทางสำรอง", "kind": "social_worker", "center_ids": [center],
-            "channels": [{"kind": "webhook", "address": stack.broken.url, "secret_ref": "demo"},
-                         {"kind": "email", "address": "fallback@example.org"}]})
-        assert person.status_code == 201, person.text
-        rota = await admin.post("/v1/rotas", json={
-            "unit_kind": "center", "unit_id": center, "name": "เวรเสริม extra cover",
-            "shifts": [{"name": name, "start": start.isoformat(), "end": end.isoformat(),
-                        "responder_ids": [person.json()["responder_id"]]}
-                       for name, start, end in (("am", time(0), time(12)), ("pm", time(12), time(0)))]})
-        assert rota.status_code == 201, rota.text
-
-    async def on_call_now() -> bool:
-        r = await admin_oncall(stack, center)
-        return person.json()["responder_id"] in r
-
-    await eventually(on_call_now, timeout=20)
+    person = await extra_cover(stack, center, "นางสาวทดสอบ ช่องทางสำรอง", [
+        {"kind": "webhook", "address": stack.broken.url, "secret_ref": "demo"},
+        {"kind": "email", "address": "fallback@example.org"}])
     case_id = await report(intake, tambon)
 
     async def mailed() -> list[Any] | None:
@@ -217,17 +218,74 @@ async def test_a_channel_answering_500_falls_back_to_the_next_one(
     [mail] = await eventually(mailed, timeout=30)
     found = await state(notify, case_id)
     assert found is not None
-    theirs = {a["alert_id"] for a in found["alerts"] if a["responder_id"] == person.json()["responder_id"]}
+    theirs = {a["alert_id"] for a in found["alerts"] if a["responder_id"] == person}
     attempts = [(a["channel"], a["outcome"], a["http_status"]) for a in found["attempts"] if a["alert_id"] in theirs]
     assert attempts == [("webhook", "failed", 500), ("webhook", "failed", 500), ("email", "delivered", None)]
     assert _number(mail.message) == (await intake.get(f"/v1/cases/{case_id}")).json()["case_number"]
     assert stack.broken.for_case(case_id) == []  # the broken system answered 500: nothing counted as received
 
 
-async def admin_oncall(stack: Stack, center: str) -> str:
-    async with httpx.AsyncClient(base_url=stack.platform.url("registry"), timeout=30,
-                                 headers={"Authorization": f"Bearer {stack.token}"}) as registry:
-        return (await registry.get("/v1/oncall", params={"center_id": center})).text
+async def extra_cover(stack: Stack, center: str, name: str, channels: list[dict[str, str]]) -> str:
+    """A new responder of the center, on call around the clock by a second rota; returns their id once notify
+    (through the registry's topics) would alert them."""
+    registry_url = stack.platform.url("registry")
+    async with httpx.AsyncClient(base_url=registry_url, timeout=30, headers={
+            "Authorization": f"Bearer {await get_token(registry_url, 'admin')}"}) as admin:
+        person = await admin.post("/v1/responders", json={
+            "display_name": name, "kind": "social_worker", "center_ids": [center], "channels": channels})
+        assert person.status_code == 201, person.text
+        responder_id = str(person.json()["responder_id"])
+        rota = await admin.post("/v1/rotas", json={
+            "unit_kind": "center", "unit_id": center, "name": f"เวรเสริม {name}",
+            "shifts": [{"name": shift, "start": start.isoformat(), "end": end.isoformat(),
+                        "responder_ids": [responder_id]}
+                       for shift, start, end in (("am", time(0), time(12)), ("pm", time(12), time(0)))]})
+        assert rota.status_code == 201, rota.text
+
+        async def on_call_now() -> bool:
+            return responder_id in (await admin.get("/v1/oncall", params={"center_id": center})).text
+
+        await eventually(on_call_now, timeout=20)
+    await asyncio.sleep(1)  # the registry's records reach notify through Kafka
+    return responder_id
+
+
+LINE_USER = "U" + "4f" * 16
+
+
+async def test_a_line_postback_acknowledges_and_is_answered_in_the_chat(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    center = str(center_id_for("570113"))
+    await extra_cover(stack, center, "นายทดสอบ ไลน์", [{"kind": "line", "address": LINE_USER}])
+    case_id = await report(intake, "570113")
+
+    def pushed() -> Any:
+        return [r for r in stack.line.pushes() if r.to == LINE_USER]
+
+    [push] = await eventually(pushed, timeout=30)
+    number = (await intake.get(f"/v1/cases/{case_id}")).json()["case_number"]
+    template = push.messages[0]["template"]
+    # One alert is a buttons template; alerts grouped in a burst are carousel columns. Find this case's.
+    panels = template["columns"] if template["type"] == "carousel" else [template]
+    [panel] = [p for p in panels if number in p.get("title", "")]
+    ack = next(a["data"] for a in panel["actions"] if a["type"] == "postback" and "a=ack" in a["data"])
+    reply_token = stack.line.issue_reply_token(LINE_USER)
+    body = json.dumps({"destination": "U" + "0" * 32, "events": [{
+        "type": "postback", "mode": "active", "timestamp": 1795480000000, "webhookEventId": "01HTESTPOSTBACK000000001",
+        "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": LINE_USER},
+        "replyToken": reply_token, "postback": {"data": ack}}]}, ensure_ascii=False).encode()
+    signature = base64.b64encode(hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    async with httpx.AsyncClient(base_url=stack.platform.url("notify"), timeout=10) as line_platform:
+        forged = await line_platform.post("/v1/line/webhook", content=body,
+                                          headers={"X-Line-Signature": "AAAA" + signature[4:]})
+        assert forged.status_code == 401
+        r = await line_platform.post("/v1/line/webhook", content=body, headers={"X-Line-Signature": signature})
+        assert r.status_code == 200, r.text
+    acknowledged = await settled(notify, case_id, "acknowledged")
+    assert [(a["action"], a["via"]) for a in acknowledged["actions"] if a["action"] == "acknowledge"] == [
+        ("acknowledge", "line")]
+    [reply] = await eventually(lambda: [r for r in stack.line.replies() if r.to == LINE_USER], timeout=10)
+    assert f"รับเรื่อง {number} แล้ว" in reply.messages[0]["text"]
 
 
 def _number(message: Any) -> str | None:

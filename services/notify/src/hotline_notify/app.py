@@ -13,7 +13,7 @@ from hotline_common import topics
 from hotline_common.events.registry import DEMO_SECRET_REF
 from hotline_common.runtime import build_runtime
 from hotline_common.web import service_app
-from hotline_notify import api, handlers, page
+from hotline_notify import api, handlers, line_webhook, page
 from hotline_notify.channels import AlertChannel, EmailChannel, LineChannel, SmsChannel, WebhookChannel
 from hotline_notify.config import NotifySettings
 from hotline_notify.dispatcher import Dispatcher
@@ -67,4 +67,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
                                   "the responders' page (acknowledge, decline, resolve).")
     app.include_router(api.router)
     app.include_router(page.router)
+    app.include_router(line_webhook.router)
     return app

@@ -27,6 +27,7 @@ from linebot.v3.messaging import (  # type: ignore[import-untyped]
     Configuration,
     PostbackAction,
     PushMessageRequest,
+    ReplyMessageRequest,
     TemplateMessage,
     TextMessage,
     URIAction,
@@ -71,6 +72,20 @@ class LineChannel(AlertChannel):
         except (aiohttp.ClientError, TimeoutError) as exc:
             return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
         return DeliveryResult(ok=True, http_status=int(response.status_code))
+
+    async def reply(self, reply_token: str, text: str) -> DeliveryResult:
+        """Answer a responder's postback in their chat (a reply token works once, within a minute)."""
+        if self._client is None:
+            self._client = AsyncApiClient(self.configuration)
+        try:
+            await AsyncMessagingApi(self._client).reply_message_with_http_info(
+                ReplyMessageRequest(reply_token=reply_token, messages=[TextMessage(text=text[:5000])]),
+                _request_timeout=self.timeout)
+        except ApiException as exc:
+            return _refused(exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
+        return DeliveryResult(ok=True)
 
     async def close(self) -> None:
         if self._client is not None:
