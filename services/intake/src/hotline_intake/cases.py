@@ -5,15 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hotline_common import thai_time
 from hotline_common.events import Category, Channel, Priority, TargetGroup
 from hotline_gazetteer import gazetteer
-
-BANGKOK = ZoneInfo("Asia/Bangkok")
-BE_OFFSET = 543  # พ.ศ. = ค.ศ. + 543
 
 
 class LocationIn(BaseModel):
@@ -130,4 +127,4 @@ def case_number(year_be: int, seq: int) -> str:
 
 
 def year_be(now: datetime) -> int:
-    return now.astimezone(BANGKOK).year + BE_OFFSET
+    return thai_time.year_be(now)

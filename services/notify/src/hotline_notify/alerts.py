@@ -7,15 +7,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from hotline_common import labels
+from hotline_common import labels, thai_time
 from hotline_common.events import Category, Priority
 from hotline_notify.channels.base import AlertItem
 from hotline_notify.links import Links
 
 NAMESPACE = uuid.UUID("a1e7a1e7-1300-4000-8000-000000000000")
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def alert_id_for(routed_event_id: uuid.UUID, responder_id: uuid.UUID, step: int = 0, kind: str = "new") -> uuid.UUID:
@@ -49,7 +47,7 @@ def item_for(alert: dict[str, Any], links: Links) -> AlertItem:
 
 def _local_time(iso: str) -> str:
     """"ภายใน 03:15 น." in Bangkok time: what a responder woken at night reads."""
-    return f"ภายใน {datetime.fromisoformat(iso).astimezone(BANGKOK):%H:%M} น."
+    return f"ภายใน {thai_time.clock_th(datetime.fromisoformat(iso))}"
 
 
 def address_hint(kind: str, address: str) -> str:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from hotline_common import labels
+from hotline_common import labels, thai_time
 from hotline_common.events import Category, Priority, ResolveOutcome
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
@@ -21,7 +20,6 @@ from hotline_notify.workflow import ActionRefused, Workflow
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-BANGKOK = ZoneInfo("Asia/Bangkok")
 DONE = {"acknowledge": ("รับเรื่องแล้ว", "Acknowledged"), "decline": ("ปฏิเสธแล้ว ระบบจะส่งต่อศูนย์ถัดไป",
         "Declined: the case goes to the next center"), "resolve": ("ปิดเรื่องแล้ว", "Resolved")}
 REFUSED = {"already_acknowledged": ("มีผู้รับเรื่องนี้แล้ว", "Someone else has acknowledged this case"),
@@ -39,10 +37,7 @@ STATUS = {"alerting": ("รอผู้รับเรื่อง", "waiting fo
 
 def _local(at: datetime | None) -> str | None:
     """Bangkok time with the Buddhist-era year, as Thai readers read dates."""
-    if at is None:
-        return None
-    local = at.astimezone(BANGKOK)
-    return f"{local:%d/%m}/{local.year + 543} {local:%H:%M} น."
+    return None if at is None else thai_time.datetime_th(at)
 
 
 def _page(request: Request, context: dict[str, Any], code: int = 200) -> HTMLResponse:

@@ -8,7 +8,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
@@ -30,11 +30,11 @@ from hotline_common.events.rota import EscalationTarget
 from hotline_gazetteer import gazetteer
 from hotline_notify import escalation, repository
 from hotline_notify.alerts import alert_id_for
+from hotline_notify.channels.base import AlertKind
 from hotline_notify.config import NotifySettings
 from hotline_notify.oncall import Directory
 
 log = logging.getLogger("hotline.notify.workflow")
-AlertKind = Literal["new", "realert", "escalated", "visit_reminder"]
 
 
 class ActionRefused(Exception):
@@ -130,9 +130,9 @@ class Workflow:
                     else f"escalated to level {current.level}: not acknowledged in time"))
         if not people:
             await self._nobody(conn, case, unit, f"nobody to alert at escalation level {current.level}")
-        wait = current.wait / self.settings.clock_scale if people else timedelta(0)
+        due = escalation.next_at(policy, number, now, self.settings.clock_scale) if people else now
         await repository.schedule_timer(conn, case_id=case["case_id"], routed_event_id=case["routed_event_id"],
-                                        kind="escalate", step=number + 1, fire_at=now + wait)
+                                        kind="escalate", step=number + 1, fire_at=due or now)
 
     async def _remind(self, conn: asyncpg.Connection, case: asyncpg.Record, number: int) -> None:
         """Step 1 reminds the responder who acknowledged; step 2, later, their supervisors (the policy's second

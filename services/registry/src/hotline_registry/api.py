@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -17,6 +16,7 @@ from hotline_common.auth import CurrentPrincipal, Role, issue_token, require_rol
 from hotline_common.events import AgencyType, ResponderRecord
 from hotline_common.events.registry import RESIDENTIAL_AGENCIES, CenterStatus, HostType
 from hotline_common.events.rota import RotaRecord
+from hotline_common.thai_time import BANGKOK
 from hotline_registry import repository
 from hotline_registry.accounts import check_password
 from hotline_registry.crud import AnyStaff, crud_router, runtime_of
@@ -24,7 +24,6 @@ from hotline_registry.directory import AgencyIn, CenterIn, FieldError, Responder
 from hotline_registry.repository import AGENCIES, CENTERS, RESPONDERS, ROTAS
 
 router = APIRouter(prefix="/v1")
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 class Token(BaseModel):
