@@ -4,6 +4,9 @@ next; notify killed mid-escalation resumes with no step lost or repeated; two no
 
 The demo center's policy: the volunteer on call (10 min, one re-alert), the provincial office's duty officer
 (15 min), the 1300 supervisors (15 min); P1 must be acknowledged within 15 min. At ×300: 3 s, 2 s, 2 s, 3 s, 3 s.
+Here a P1 must be resolved within 12 minutes of its acknowledgement (2.4 s) before reminders, the supervisor 10
+minutes (2 s) later. Also: the caller's details reach the acknowledging responder only, a decline on the page moves
+the case to another center, a burst to a slow responder is grouped, the API's acknowledge and resolve.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hmac
 import json
 import re
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -40,6 +44,8 @@ LATE = timedelta(seconds=1.5)  # a timer fires within this of its due time (the 
 
 
 LINE_TOKEN, LINE_SECRET = "test-line-channel-token", "test-line-channel-secret"
+VISIT_MINUTES = 12
+CALLER = a_case()["caller"]
 
 
 @dataclass
@@ -79,7 +85,8 @@ def stack(infra: Infra) -> Iterator[Stack]:
                              # A killed notify's leases run out soon: its alerts are not held up for long.
                              "NOTIFY_LEASE_SECONDS": "4", "NOTIFY_CHANNEL_TIMEOUT_SECONDS": "2",
                              "NOTIFY_LINE_API_BASE_URL": line_url, "NOTIFY_LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
-                             "NOTIFY_LINE_CHANNEL_SECRET": LINE_SECRET})
+                             "NOTIFY_LINE_CHANNEL_SECRET": LINE_SECRET,
+                             "NOTIFY_VISIT_HOURS_P1": str(VISIT_MINUTES / 60), "NOTIFY_REMINDER_MINUTES": "10"})
     try:
         platform.start()
         yield Stack(platform, sink, broken, smtp, line,
@@ -130,6 +137,13 @@ async def settled(notify: httpx.AsyncClient, case_id: str, status: str, timeout:
 async def escalations(intake: httpx.AsyncClient, case_id: str) -> list[dict[str, Any]]:
     timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
     return sorted((e["detail"] for e in timeline if e["type"] == "escalated"), key=lambda d: d["step"])
+
+
+async def responders_of(notify: httpx.AsyncClient, case_id: str) -> dict[str, str]:
+    """Alert id → responder id: alerts do not name their addressee (every demo responder shares the sink)."""
+    found = await state(notify, case_id)
+    assert found is not None
+    return {a["alert_id"]: a["responder_id"] for a in found["alerts"]}
 
 
 def alerted(sink: WebhookSink, case_id: str) -> list[tuple[str, int]]:
@@ -186,16 +200,28 @@ async def test_an_acknowledgement_on_the_responder_page_stops_every_pending_aler
         page = await browser.get(link)
         assert page.status_code == 200 and "รับเรื่อง · Acknowledge" in page.text
         assert first.body["case_number"] in page.text and "ความรุนแรงในครอบครัว" in page.text
+        # Before: the caller's details are not on the page, nor in the alert.
+        assert CALLER["name"] not in page.text and CALLER["phone"] not in page.text
+        assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
         done = await browser.post(f"{link}/acknowledge", follow_redirects=True)
         assert done.status_code == 200 and "รับเรื่องแล้ว" in done.text and "ปิดเรื่อง · Resolve" in done.text
+        # After: the one who acknowledged sees who to call, and what was reported, from intake.
+        assert CALLER["name"] in done.text and f'href="tel:{CALLER["phone"]}"' in done.text
+        assert "สามีทำร้ายร่างกาย" in done.text
         again = await browser.post(f"{link}/acknowledge", follow_redirects=True)  # a double tap
         assert again.status_code == 200
     acknowledged = await settled(notify, case_id, "acknowledged")
     assert {t["state"] for t in acknowledged["timers"] if t["kind"] == "escalate"} == {"cancelled"}
     assert [t["state"] for t in acknowledged["timers"] if t["kind"] == "visit_reminder"] == ["pending"]
-    # Past the moment the first re-alert was due: nothing more was sent, nothing escalated.
+    # Every opening of the caller's details is on record at intake, in the responder's name.
+    access = (await intake.get(f"/v1/cases/{case_id}/contact-access")).json()
+    responder = (await responders_of(notify, case_id))[first.body["alert_id"]]
+    assert {(a["subject"], a["role"], a["purpose"]) for a in access} == {
+        (f"responder-page:{responder}", "responder", "contact")}
+    # Past the moment the first re-alert was due: nothing more was sent, nothing escalated (only the reminder to
+    # resolve, which the visit deadline asks for).
     await asyncio.sleep(15 * 60 / SCALE + 2 * LATE.total_seconds())
-    assert alerted(stack.sink, case_id) == [("new", 1)]
+    assert [a for a in alerted(stack.sink, case_id) if a[0] != "visit_reminder"] == [("new", 1)]
     assert await escalations(intake, case_id) == []
     timeline = (await intake.get(f"/v1/cases/{case_id}")).json()
     assert [e["type"] for e in timeline["timeline"]].count("acknowledged") == 1
@@ -286,6 +312,132 @@ async def test_a_line_postback_acknowledges_and_is_answered_in_the_chat(
         ("acknowledge", "line")]
     [reply] = await eventually(lambda: [r for r in stack.line.replies() if r.to == LINE_USER], timeout=10)
     assert f"รับเรื่อง {number} แล้ว" in reply.messages[0]["text"]
+
+
+async def test_an_acknowledged_case_not_resolved_in_time_reminds_the_responder_then_the_supervisor(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    case_id = await report(intake, "570115")
+    [first] = await eventually(lambda: stack.sink.for_case(case_id), timeout=30)
+    async with httpx.AsyncClient(timeout=10) as browser:
+        assert (await browser.post(f"{first.body['link']}/acknowledge")).status_code == 303
+
+    def reminders() -> list[Received] | None:
+        found = [r for r in stack.sink.for_case(case_id) if r.body["kind"] == "visit_reminder"]
+        return found if len(found) >= 2 else None
+
+    found = await eventually(reminders, timeout=30)
+    # First the volunteer who acknowledged, then the next level of the center's policy (the provincial duty
+    # officer), each once.
+    who = await responders_of(notify, case_id)
+    by_responder = {who[r.body["alert_id"]]: r for r in found}
+    volunteer = by_responder.pop(who[first.body["alert_id"]])
+    [officer] = by_responder.values()
+    assert volunteer.at < officer.at and len(found) == 2
+    assert volunteer.body["case_number"] == first.body["case_number"] and officer.body["level"] == 2
+    final = await state(notify, case_id)
+    assert final is not None and final["status"] == "acknowledged"
+    timers = [t for t in final["timers"] if t["kind"] == "visit_reminder"]
+    assert [t["step"] for t in timers] == [1, 2]
+    fired_on_time(timers)
+    acknowledged_at = datetime.fromisoformat(next(a["at"] for a in final["actions"] if a["action"] == "acknowledge"))
+    assert datetime.fromisoformat(timers[0]["fire_at"]) - acknowledged_at == pytest.approx(
+        timedelta(minutes=VISIT_MINUTES) / SCALE, abs=timedelta(seconds=0.3))
+    assert datetime.fromisoformat(timers[1]["fire_at"]) - datetime.fromisoformat(timers[0]["fired_at"]) == \
+        pytest.approx(timedelta(minutes=10) / SCALE, abs=timedelta(seconds=0.3))
+
+
+async def test_the_api_acknowledges_and_resolves_as_the_signed_in_responder(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    """The demo `responder` account is the volunteer of แขวงพระบรมมหาราชวัง's center: a case there is theirs to take."""
+    case_id = await report(intake, "100101")
+    await eventually(lambda: stack.sink.for_case(case_id), timeout=30)
+    registry = stack.platform.url("registry")
+    mine = {"Authorization": f"Bearer {await get_token(registry, 'responder')}"}
+    async with httpx.AsyncClient(base_url=stack.platform.url("notify"), timeout=10, headers=mine) as responder, \
+            httpx.AsyncClient(base_url=stack.platform.url("intake"), timeout=10, headers=mine) as as_responder:
+        # Not theirs yet: intake keeps the caller's details from them.
+        assert (await as_responder.get(f"/v1/cases/{case_id}/contact")).status_code == 403
+        someone_else = str(uuid.uuid4())
+        refused = await responder.post(f"/v1/cases/{case_id}/acknowledge", json={"responder_id": someone_else})
+        assert refused.status_code == 403
+        r = await responder.post(f"/v1/cases/{case_id}/acknowledge")
+        assert r.status_code == 200 and r.json()["status"] == "acknowledged" and r.json()["changed"], r.text
+
+        async def contact() -> dict[str, Any] | None:
+            got = await as_responder.get(f"/v1/cases/{case_id}/contact")
+            return got.json() if got.status_code == 200 else None
+
+        details = await eventually(contact, timeout=15)
+        assert details["caller"] == CALLER and "สามีทำร้ายร่างกาย" in details["description"]
+        bad = await responder.post(f"/v1/cases/{case_id}/resolve", json={"outcome": "พาไปส่งบ้าน"})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "outcome"]
+        done = await responder.post(f"/v1/cases/{case_id}/resolve", json={"outcome": "referred_to_agency"})
+        assert done.status_code == 200 and done.json()["status"] == "resolved", done.text
+
+        async def resolved_at_intake() -> bool:
+            return (await intake.get(f"/v1/cases/{case_id}")).json()["status"] == "resolved"
+
+        await eventually(resolved_at_intake, timeout=15)
+        # Once resolved, the details are closed to the responder again.
+        assert (await as_responder.get(f"/v1/cases/{case_id}/contact")).status_code == 403
+    final = await settled(notify, case_id, "resolved")
+    assert [(a["action"], a["via"]) for a in final["actions"] if a["action"] != "view"] == [
+        ("acknowledge", "api"), ("resolve", "api")]
+    assert {t["state"] for t in final["timers"]} == {"cancelled"}  # no escalation, no reminder left
+
+
+async def test_a_decline_on_the_page_moves_the_case_to_another_center(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    case_id = await report(intake, "570116")
+    [first] = await eventually(lambda: stack.sink.for_case(case_id), timeout=30)
+    link = first.body["link"]
+    async with httpx.AsyncClient(timeout=10) as browser:
+        empty = await browser.post(f"{link}/decline", data={"reason": " "})
+        assert empty.status_code == 422
+        declined = await browser.post(f"{link}/decline", data={"reason": "คืนนี้ไม่มีเจ้าหน้าที่ว่าง น้ำท่วมถนนเข้าหมู่บ้าน"},
+                                      follow_redirects=True)
+        assert declined.status_code == 200 and "ปฏิเสธแล้ว ระบบจะส่งต่อศูนย์ถัดไป" in declined.text
+
+    def new_center() -> list[Received] | None:
+        found = [r for r in stack.sink.for_case(case_id)
+                 if r.body["kind"] == "new" and r.body["unit_id"] != first.body["unit_id"]]
+        return found or None
+
+    [moved] = await eventually(new_center, timeout=30)
+    timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
+    routed = [e["detail"] for e in timeline if e["type"] == "routed"]
+    assert [d["attempt"] for d in routed] == [1, 2] and routed[0]["center_id"] != routed[1]["center_id"]
+    [decline] = [e["detail"] for e in timeline if e["type"] == "declined"]
+    assert decline["via"] == "page" and decline["reason"].startswith("คืนนี้ไม่มีเจ้าหน้าที่ว่าง")
+    assert moved.body["unit_name_th"] == routed[1]["center_name_th"]
+    assert moved.body["unit_id"] == routed[1]["center_id"]
+    async with httpx.AsyncClient(timeout=10) as browser:  # the old link no longer offers the case
+        old = await browser.get(link)
+        assert old.status_code == 200 and "รับเรื่อง · Acknowledge" not in old.text
+
+
+async def test_a_burst_to_a_slow_responder_system_is_grouped_and_none_is_lost(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    slow = WebhookSink(DEV_WEBHOOK_SECRET).start()
+    slow.delay = 1.0
+    try:
+        tambon = "570118"
+        await extra_cover(stack, str(center_id_for(tambon)), "นายทดสอบ รับหลายเรื่อง",
+                          [{"kind": "webhook", "address": slow.url, "secret_ref": "demo"}])
+        cases = await asyncio.gather(*(report(intake, tambon) for _ in range(6)))
+
+        def all_received() -> list[Received] | None:
+            found = [r for c in cases for r in slow.for_case(c) if r.body["kind"] == "new"]
+            return found if {r.body["case_id"] for r in found} == set(cases) else None
+
+        found = await eventually(all_received, timeout=60)
+        deliveries = {r.delivery_id for r in found}
+        # Fewer messages than alerts, at least one carrying several; each case's alert once.
+        assert len(deliveries) < len(cases) and max(r.grouped for r in found) >= 2
+        assert sorted(r.body["case_id"] for r in found) == sorted(cases)
+        assert all(r.signature_ok for r in found)
+    finally:
+        slow.stop()
 
 
 def _number(message: Any) -> str | None:

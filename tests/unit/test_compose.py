@@ -211,6 +211,12 @@ def test_notify_public_base_url_is_reachable_from_the_host(compose: dict[str, An
     assert (url.hostname, url.port) == ("localhost", settings_class("notify").model_fields["port"].default)
 
 
+def test_notify_asks_intake_on_its_service_name_and_port(compose: dict[str, Any]) -> None:
+    url = urllib.parse.urlsplit(environment(compose, "notify")["NOTIFY_INTAKE_URL"])
+    intake_port = settings_class("intake").model_fields["port"].default
+    assert (url.hostname, url.port) == ("intake", intake_port)
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_service_healthcheck_probes_readyz_on_its_port(compose: dict[str, Any], name: str) -> None:
     test = healthcheck_test(compose, name)

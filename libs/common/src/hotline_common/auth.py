@@ -32,10 +32,11 @@ class Principal:
     role: Role
     center_id: str | None = None
     agency_id: str | None = None
+    responder_id: str | None = None  # a responder account's record in the directory: who acts on alerts
 
 
 def issue_token(secret: str, *, subject: str, role: Role, ttl_seconds: int, center_id: str | None = None,
-                agency_id: str | None = None) -> str:
+                agency_id: str | None = None, responder_id: str | None = None) -> str:
     now = int(time.time())
     claims: dict[str, object] = {"sub": subject, "role": role.value, "iss": ISSUER, "aud": AUDIENCE,
                                  "iat": now, "exp": now + ttl_seconds}
@@ -43,6 +44,8 @@ def issue_token(secret: str, *, subject: str, role: Role, ttl_seconds: int, cent
         claims["center_id"] = center_id
     if agency_id:
         claims["agency_id"] = agency_id
+    if responder_id:
+        claims["responder_id"] = responder_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -50,7 +53,7 @@ def verify_token(secret: str, token: str) -> Principal:
     claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                         options={"require": ["exp", "sub", "iss", "aud"]})
     return Principal(subject=str(claims["sub"]), role=Role(claims["role"]), center_id=claims.get("center_id"),
-                     agency_id=claims.get("agency_id"))
+                     agency_id=claims.get("agency_id"), responder_id=claims.get("responder_id"))
 
 
 _bearer = HTTPBearer(auto_error=False)

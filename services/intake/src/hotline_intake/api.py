@@ -1,13 +1,15 @@
-"""Intake HTTP API: take a case report, show a case with its timeline."""
+"""Intake HTTP API: take a case report, show a case with its timeline, open the caller's details (audited)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Request, status
 
 from hotline_common import outbox, topics
-from hotline_common.auth import CurrentPrincipal, Role, require_role
+from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
 from hotline_common.crypto import PiiVault
 from hotline_common.events import CaseReported, Location
 from hotline_common.events.base import utcnow
@@ -18,6 +20,8 @@ from hotline_intake.cases import (
     CaseAccepted,
     CaseIn,
     CaseView,
+    ContactAccess,
+    ContactView,
     TimelineEntry,
     case_number,
     year_be,
@@ -26,6 +30,9 @@ from hotline_intake.cases import (
 router = APIRouter(prefix="/v1", tags=["cases"])
 Reporter = require_role(Role.operator, Role.supervisor, Role.center_staff)
 Reader = require_role(Role.operator, Role.supervisor, Role.admin)
+ContactReader = require_role(Role.operator, Role.supervisor, Role.responder)
+Auditor = require_role(Role.supervisor, Role.admin)
+log = logging.getLogger(__name__)
 
 
 def _runtime(request: Request) -> tuple[Runtime, PiiVault]:
@@ -66,14 +73,24 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
     return CaseAccepted(case_id=case_id, case_number=number, status="reported")
 
 
+async def _audit(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal, purpose: str) -> None:
+    """Who opened a caller's details; the log line names the case and the reader, never the details."""
+    await repository.record_contact_access(conn, case_id=case_id, subject=principal.subject,
+                                           role=principal.role.value, purpose=purpose)
+    log.info("caller details of case %s opened by %s (%s, %s)", case_id, principal.subject, principal.role.value,
+             purpose)
+
+
 @router.get("/cases/{case_id}", response_model=CaseView, dependencies=[Reader], summary="A case and its timeline")
-async def get_case(request: Request, case_id: uuid.UUID) -> CaseView:
+async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> CaseView:
     runtime, vault = _runtime(request)
     async with runtime.db.acquire() as conn:
         row = await repository.get_case(conn, case_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
         events = await repository.timeline(conn, case_id)
+        if row["caller_name_enc"] is not None or row["caller_phone_enc"] is not None:
+            await _audit(conn, case_id, principal, "case_view")
     name, phone = vault.open(row["caller_name_enc"]), vault.open(row["caller_phone_enc"])
     return CaseView(
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
@@ -84,3 +101,37 @@ async def get_case(request: Request, case_id: uuid.UUID) -> CaseView:
         timeline=[TimelineEntry(event_id=e["event_id"], type=e["type"], occurred_at=e["occurred_at"],
                                 detail=e["detail"]) for e in events],
     )
+
+
+@router.get("/cases/{case_id}/contact", response_model=ContactView, dependencies=[ContactReader],
+            summary="The caller's details (ผู้แจ้ง) for the responder who acknowledged the case; audited")
+async def get_contact(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> ContactView:
+    runtime, vault = _runtime(request)
+    async with runtime.db.acquire() as conn:
+        row = await repository.get_case(conn, case_id)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
+        if principal.role is Role.responder:
+            # Only the responder who took the case, and only while it is theirs: not the others alerted, not
+            # after it is resolved. Intake decides from its own timeline rather than trusting the asker.
+            if row["status"] != "acknowledged":
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"the case is {row['status']}: the caller's "
+                                    "details are shown while an acknowledged case is open")
+            holder = await repository.acknowledged_by(conn, case_id)
+            if principal.responder_id is None or holder != principal.responder_id:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the responder who acknowledged the "
+                                    "case sees the caller's details")
+        await _audit(conn, case_id, principal, "contact")
+    name, phone = vault.open(row["caller_name_enc"]), vault.open(row["caller_phone_enc"])
+    return ContactView(case_id=row["case_id"], case_number=row["case_number"],
+                       caller=Caller(name=name, phone=phone) if name or phone else None,
+                       address_text=vault.open(row["address_enc"]),
+                       description=vault.open(row["description_enc"]) or "")
+
+
+@router.get("/cases/{case_id}/contact-access", response_model=list[ContactAccess], dependencies=[Auditor],
+            summary="Who opened the caller's details, when and why")
+async def get_contact_access(request: Request, case_id: uuid.UUID) -> list[ContactAccess]:
+    runtime, _ = _runtime(request)
+    async with runtime.db.acquire() as conn:
+        return [ContactAccess(**dict(r)) for r in await repository.contact_accesses(conn, case_id)]

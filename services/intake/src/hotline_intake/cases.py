@@ -98,6 +98,23 @@ class CaseView(BaseModel):
     timeline: list[TimelineEntry]
 
 
+class ContactView(BaseModel):
+    """What the responder who took the case needs to reach the person: shown to them only, every opening audited."""
+
+    case_id: uuid.UUID
+    case_number: str
+    caller: Caller | None
+    address_text: str | None = Field(description="the place in the caller's own words")
+    description: str
+
+
+class ContactAccess(BaseModel):
+    subject: str
+    role: str
+    purpose: str
+    accessed_at: datetime
+
+
 # Which status an event puts a case in; later stages never move back (a late `routed` after `alerted`).
 STATUS_BY_EVENT: dict[str, str] = {
     "reported": "reported",

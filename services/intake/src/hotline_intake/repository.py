@@ -61,3 +61,23 @@ async def timeline(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg
         "SELECT event_id, type, occurred_at, detail FROM case_events WHERE case_id = $1 ORDER BY occurred_at, type",
         case_id,
     ))
+
+
+async def acknowledged_by(conn: asyncpg.Connection, case_id: uuid.UUID) -> str | None:
+    """The responder of the case's latest acknowledgement (a re-routed case may have several)."""
+    value: str | None = await conn.fetchval(
+        "SELECT detail->>'responder_id' FROM case_events WHERE case_id = $1 AND type = 'acknowledged' "
+        "ORDER BY occurred_at DESC LIMIT 1", case_id)
+    return value
+
+
+async def record_contact_access(conn: asyncpg.Connection, *, case_id: uuid.UUID, subject: str, role: str,
+                                purpose: str) -> None:
+    await conn.execute("INSERT INTO contact_access (case_id, subject, role, purpose) VALUES ($1, $2, $3, $4)",
+                       case_id, subject, role, purpose)
+
+
+async def contact_accesses(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT subject, role, purpose, accessed_at FROM contact_access WHERE case_id = $1 ORDER BY access_id",
+        case_id))

@@ -65,10 +65,10 @@ class Resolve(ActAs):
 
 def _actor(principal: Principal, body: ActAs) -> uuid.UUID:
     if principal.role is Role.responder:
-        try:
-            me = uuid.UUID(principal.subject)
-        except ValueError:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this account is not a responder") from None
+        if principal.responder_id is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this account is not linked to a responder "
+                                "in the directory (ask an admin)")
+        me = uuid.UUID(principal.responder_id)
         if body.responder_id not in (None, me):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="a responder acts only as themselves")
         return me

@@ -16,6 +16,7 @@ from hotline_common.web import service_app
 from hotline_notify import api, handlers, line_webhook, page
 from hotline_notify.channels import AlertChannel, EmailChannel, LineChannel, SmsChannel, WebhookChannel
 from hotline_notify.config import NotifySettings
+from hotline_notify.contact import ContactClient
 from hotline_notify.dispatcher import Dispatcher
 from hotline_notify.links import Links
 from hotline_notify.oncall import Directory
@@ -59,9 +60,11 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     dispatcher = Dispatcher(runtime, channels_from(settings), links)
     timers = TimerWorker(runtime, workflow, on_fired=dispatcher.wake,
                          ready=lambda: asyncio.gather(*(view.ready.wait() for view in views)))
-    runtime.components += [dispatcher, timers]
+    contacts = ContactClient(settings.intake_url, settings.jwt_secret.get_secret_value(),
+                             settings.channel_timeout_seconds)
+    runtime.components += [dispatcher, timers, contacts]
     runtime.extras.update(views=views, directory=directory, workflow=workflow, dispatcher=dispatcher, timers=timers,
-                          links=links)
+                          links=links, contacts=contacts)
     app = service_app(runtime, title="1300 hotline — notify (แจ้งเตือนผู้ปฏิบัติงาน)", migrations=MIGRATIONS,
                       description="Alerts the responders on call, escalates when nobody acknowledges, and serves "
                                   "the responders' page (acknowledge, decline, resolve).")

@@ -21,6 +21,8 @@ class NotifySettings(ServiceSettings):
     port: int = Field(default=8003, description="HTTP port of notify.")
     public_base_url: str = Field(default="http://127.0.0.1:8003", description="Base of the responder page links "
                                  "put in alerts (what a responder's phone can open).")
+    intake_url: str = Field(default="http://127.0.0.1:8000", description="Intake's base URL: the responder page "
+                            "asks it for the caller's details (audited there).")
     # Delivery
     attempts_per_channel: int = Field(default=4, ge=1, description="Attempts on one channel before an alert falls "
                                       "back to the responder's next channel.")

@@ -15,6 +15,7 @@ from hotline_common import labels, thai_time
 from hotline_common.events import Category, Priority, ResolveOutcome
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
+from hotline_notify.contact import Contact, ContactClient, ContactUnavailable
 from hotline_notify.links import LinkError, Links
 from hotline_notify.workflow import ActionRefused, Workflow
 
@@ -41,7 +42,11 @@ def _local(at: datetime | None) -> str | None:
 
 
 def _page(request: Request, context: dict[str, Any], code: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, "responder.html", context, status_code=code)
+    response = templates.TemplateResponse(request, "responder.html", context, status_code=code)
+    # The URL carries the link token and the page may show a caller's phone: no caches, no referrer, no index.
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                             "X-Robots-Tag": "noindex"})
+    return response
 
 
 async def _load(request: Request, token: str) -> tuple[Runtime, Any, Any] | HTMLResponse:
@@ -74,8 +79,17 @@ async def show(request: Request, token: str, done: str | None = None, refused: s
     priority, category = Priority(case["priority"]), Category(case["category"])
     current = case["routed_event_id"] == alert["routed_event_id"]
     mine = case["acknowledged_by"] == alert["responder_id"]
+    contact: Contact | None = None
+    contact_error = False
+    if current and mine and case["status"] == "acknowledged":
+        contacts: ContactClient = runtime.extras["contacts"]
+        try:
+            contact = await contacts.fetch(case["case_id"], alert["responder_id"])
+        except ContactUnavailable:
+            contact_error = True
     return _page(request, {
         "token": token, "case": case, "payload": payload, "current": current, "mine": mine,
+        "contact": contact, "contact_error": contact_error,
         "priority": priority.value, "priority_label": labels.PRIORITY[priority],
         "category_label": labels.CATEGORY[category], "status_label": STATUS.get(case["status"], (case["status"],) * 2),
         "ack_deadline": _local(case["ack_deadline"]), "visit_deadline": _local(case["visit_deadline"]),

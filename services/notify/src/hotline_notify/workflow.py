@@ -150,7 +150,8 @@ class Workflow:
         policy = escalation.from_json(case["policy"])
         targets = policy[1].targets if len(policy) > 1 else [EscalationTarget(kind="hotline_supervisor")]
         people = self.directory.targets(targets, unit, now)
-        await self._alert(conn, case, people, step=2, level=case["level"], kind="visit_reminder")
+        # Level 2 whoever acknowledged: the receivers see that it is the supervisors' turn.
+        await self._alert(conn, case, people, step=2, level=2, kind="visit_reminder")
 
     # ---- responders' actions -------------------------------------------------------------------------------------
 

@@ -46,7 +46,8 @@ async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     access = issue_token(settings.jwt_secret.get_secret_value(), subject=account["username"], role=role,
                          ttl_seconds=settings.jwt_ttl_seconds,
                          center_id=str(account["center_id"]) if account["center_id"] else None,
-                         agency_id=str(account["agency_id"]) if account["agency_id"] else None)
+                         agency_id=str(account["agency_id"]) if account["agency_id"] else None,
+                         responder_id=str(account["responder_id"]) if account["responder_id"] else None)
     return Token(access_token=access, expires_in=settings.jwt_ttl_seconds, role=role)
 
 

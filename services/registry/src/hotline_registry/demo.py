@@ -14,9 +14,8 @@ from hotline_common.events.rota import EscalationLevel, EscalationTarget, RotaRe
 from hotline_gazetteer import Tambon, gazetteer
 
 NAMESPACE = uuid.UUID("5d1c1300-0000-4000-8000-000000001300")
-DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
+DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (  # and `responder`, `center`, `shelter`: linked to a unit (seed)
     ("operator", Role.operator),
-    ("responder", Role.responder),
     ("supervisor", Role.supervisor),
     ("admin", Role.admin),
     ("ops", Role.ops),
@@ -34,6 +33,15 @@ def stable_id(kind: str, key: str) -> uuid.UUID:
 
 def center_id_for(tambon_code: str) -> uuid.UUID:
     return stable_id("center", tambon_code)
+
+
+def responder_id_for(key: str) -> uuid.UUID:
+    """A demo responder: a sub-district code (its center's volunteer), `agency:<id>` or `hotline-supervisor`."""
+    return stable_id("responder", key)
+
+
+# The sub-district of the demo `center` and `responder` accounts: แขวงพระบรมมหาราชวัง, เขตพระนคร, Bangkok.
+DEMO_RESPONDER_TAMBON = "100101"
 
 
 def agency_id_for(province_code: str, agency_type: AgencyType) -> uuid.UUID:
@@ -87,7 +95,7 @@ def hotline_unit() -> AgencyRecord:
 def demo_responder(key: str, name: str, kind: str, webhook_url: str, *, center: uuid.UUID | None = None,
                    agency: uuid.UUID | None = None) -> ResponderRecord:
     return ResponderRecord(
-        responder_id=stable_id("responder", key), display_name=name, kind=kind,
+        responder_id=responder_id_for(key), display_name=name, kind=kind,
         center_ids=[center] if center else [], agency_ids=[agency] if agency else [],
         channels=[AlertChannel(kind="webhook", address=webhook_url, secret_ref=DEMO_SECRET_REF)],
     )

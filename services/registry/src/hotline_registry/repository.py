@@ -314,14 +314,16 @@ async def count(conn: asyncpg.Connection, kind: Kind[Any]) -> int:
 
 
 async def upsert_account(conn: asyncpg.Connection, *, username: str, password_hash: str, role: str,
-                         center_id: uuid.UUID | None = None, agency_id: uuid.UUID | None = None) -> None:
+                         center_id: uuid.UUID | None = None, agency_id: uuid.UUID | None = None,
+                         responder_id: uuid.UUID | None = None) -> None:
     await conn.execute(
-        "INSERT INTO accounts (username, password_hash, role, center_id, agency_id) VALUES ($1, $2, $3, $4, $5) "
-        "ON CONFLICT (username) DO UPDATE SET password_hash = $2, role = $3, center_id = $4, agency_id = $5",
-        username, password_hash, role, center_id, agency_id,
+        "INSERT INTO accounts (username, password_hash, role, center_id, agency_id, responder_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO UPDATE SET password_hash = $2, role = $3, "
+        "center_id = $4, agency_id = $5, responder_id = $6",
+        username, password_hash, role, center_id, agency_id, responder_id,
     )
 
 
 async def get_account(conn: asyncpg.Connection, username: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT username, password_hash, role, center_id, agency_id FROM accounts "
-                               "WHERE username = $1", username)
+    return await conn.fetchrow("SELECT username, password_hash, role, center_id, agency_id, responder_id "
+                               "FROM accounts WHERE username = $1", username)

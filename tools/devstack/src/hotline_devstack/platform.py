@@ -48,6 +48,7 @@ class Platform:
             f"{name.upper()}_PORT": str(self.port(name)),
             "DEMO_ALERT_WEBHOOK_URL": f"{self.url('notify')}/v1/demo/inbox",
             "NOTIFY_PUBLIC_BASE_URL": self.url("notify"),
+            "NOTIFY_INTAKE_URL": self.url("intake"),
         }
         env.update(self.env)
         env.update(self.service_env.get(name, {}))

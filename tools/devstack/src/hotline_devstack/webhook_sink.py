@@ -22,11 +22,13 @@ class Received:
 
 
 class WebhookSink:
-    """Answers POSTs with `status` (202 by default; set it to 500 to simulate a failing responder system)."""
+    """Answers POSTs with `status` (202 by default; set it to 500 to simulate a failing responder system) after
+    `delay` seconds (0 by default)."""
 
     def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.secret = secret.encode()
         self.status = 202
+        self.delay = 0.0  # seconds before answering: a slow responder system
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -38,6 +40,8 @@ class WebhookSink:
                 expected = "sha256=" + hmac.new(sink.secret, raw, hashlib.sha256).hexdigest()
                 ok = hmac.compare_digest(expected, self.headers.get("X-Hotline-Signature") or "")
                 status = sink.status
+                if sink.delay:
+                    time.sleep(sink.delay)
                 if status < 300:
                     try:
                         body = json.loads(raw.decode("utf-8"))
