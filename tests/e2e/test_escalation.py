@@ -6,7 +6,8 @@ The demo center's policy: the volunteer on call (10 min, one re-alert), the prov
 (15 min), the 1300 supervisors (15 min); P1 must be acknowledged within 15 min. At ×300: 3 s, 2 s, 2 s, 3 s, 3 s.
 Here a P1 must be resolved within 12 minutes of its acknowledgement (2.4 s) before reminders, the supervisor 10
 minutes (2 s) later. Also: the caller's details reach the acknowledging responder only, a decline on the page moves
-the case to another center, a burst to a slow responder is grouped, the API's acknowledge and resolve.
+the case to another center, a burst to a slow responder is grouped, a hanging one holds up no one else, the API's
+acknowledge and resolve.
 """
 
 from __future__ import annotations
@@ -438,6 +439,32 @@ async def test_a_burst_to_a_slow_responder_system_is_grouped_and_none_is_lost(
         assert all(r.signature_ok for r in found)
     finally:
         slow.stop()
+
+
+async def test_a_responder_system_that_hangs_holds_up_no_one_else(
+        stack: Stack, intake: httpx.AsyncClient, notify: httpx.AsyncClient) -> None:
+    hanging = WebhookSink(DEV_WEBHOOK_SECRET).start()
+    hanging.delay = 8.0  # far past NOTIFY_CHANNEL_TIMEOUT_SECONDS (2 s here)
+    try:
+        tambon = "570120"
+        person = await extra_cover(stack, str(center_id_for(tambon)), "นายทดสอบ ระบบค้าง",
+                                   [{"kind": "webhook", "address": hanging.url, "secret_ref": "demo"}])
+        stuck = await report(intake, tambon)
+        await eventually(lambda: stack.sink.for_case(stuck), timeout=30)  # the delivery to `hanging` is under way
+        other = await report(intake, "570121")  # another center, another responder, meanwhile
+        [alert] = await eventually(lambda: stack.sink.for_case(other), timeout=30)
+
+        async def timed_out() -> list[dict[str, Any]] | None:
+            found = await state(notify, stuck)
+            theirs = {a["alert_id"] for a in found["alerts"] if a["responder_id"] == person} if found else set()
+            return [a for a in found["attempts"] if a["alert_id"] in theirs] if found and theirs else None
+
+        first_attempt = (await eventually(timed_out, timeout=30))[0]
+        assert first_attempt["outcome"] == "failed" and first_attempt["duration_ms"] >= 1900, first_attempt
+        # The other case's alert did not wait for the hanging call to time out.
+        assert alert.at < datetime.fromisoformat(first_attempt["at"]).timestamp()
+    finally:
+        hanging.stop()
 
 
 def _number(message: Any) -> str | None:

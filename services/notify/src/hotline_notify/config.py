@@ -32,8 +32,9 @@ class NotifySettings(ServiceSettings):
                                            "webhook, SMTP).")
     lease_seconds: float = Field(default=15.0, description="How long a notify instance owns an alert it is "
                                  "sending; another instance takes over after that if it died.")
-    dispatch_batch: int = Field(default=50, description="Alerts claimed by one dispatcher pass; a responder's "
-                                "alerts due together go in one message.")
+    dispatch_batch: int = Field(default=50, ge=1, description="Most alerts in flight at once per notify instance "
+                                "(deliveries run side by side; a responder's alerts due together go in one "
+                                "message).")
     # Escalation and deadlines
     clock_scale: float = Field(default=1.0, gt=0, description="Divides every escalation and reminder delay: 60 "
                                "makes a minute a second (demos and tests only).")

@@ -2,15 +2,19 @@
 the outcome (via the outbox).
 
 Alerts due together for the same responder on the same channel go out as one message (a burst is grouped, never
-throttled away). Each alert keeps its own state: a retry, a fallback or a failure is decided per alert.
+throttled away). Deliveries run side by side, at most NOTIFY_DISPATCH_BATCH alerts in flight; one responder has
+one delivery in flight at a time. Each alert keeps its own state: a retry, a fallback or a failure is decided per
+alert.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -36,6 +40,9 @@ class Dispatcher:
         self.links = links
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight_alerts = 0
+        self._busy: set[uuid.UUID] = set()  # responders with a delivery in flight from this instance
 
     def wake(self) -> None:
         self._wake.set()
@@ -48,17 +55,24 @@ class Dispatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # Deliveries in flight get a moment to finish and record their outcome; one cut short keeps its lease
+        # and is retried by whichever instance runs next (the delivery id lets receivers drop the repeat).
+        if self._inflight:
+            _, pending = await asyncio.wait(self._inflight, timeout=self.settings.channel_timeout_seconds + 2)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         for channel in self.channels.values():
             await channel.close()
 
     async def _run(self) -> None:
         while True:
             try:
+                self._wake.clear()  # before looking: a wake during the pass is not lost
                 if await self.dispatch_once():
                     continue
                 async with self.runtime.db.acquire() as conn:
-                    due_in = await repository.next_due_in(conn)
-                self._wake.clear()
+                    due_in = await repository.next_due_in(conn, exclude=list(self._busy))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), min(due_in if due_in is not None else 5.0, 5.0))
             except asyncio.CancelledError:
@@ -68,15 +82,34 @@ class Dispatcher:
                 await asyncio.sleep(1.0)
 
     async def dispatch_once(self) -> int:
+        """Claim what is due and start its deliveries without waiting for them: a slow or timing-out responder
+        system holds up only its own alerts. A responder with a delivery in flight is left out of the claim, so
+        their alerts falling due meanwhile wait and go together in the next message (grouped, in order)."""
+        free = self.settings.dispatch_batch - self._inflight_alerts
+        if free <= 0:
+            return 0
         async with self.runtime.db.acquire() as conn:
-            due = await repository.claim_due(conn, limit=self.settings.dispatch_batch,
-                                             lease_seconds=self.settings.lease_seconds)
+            due = await repository.claim_due(conn, limit=free, lease_seconds=self.settings.lease_seconds,
+                                             exclude=list(self._busy))
         groups: dict[tuple[Any, str, str], list[asyncpg.Record]] = defaultdict(list)
         for alert in due:
             groups[(alert["responder_id"], alert["channel"], alert["address"])].append(alert)
-        if groups:
-            await asyncio.gather(*(self._deliver(alerts) for alerts in groups.values()))
+        for alerts in groups.values():
+            self._busy.add(alerts[0]["responder_id"])
+            self._inflight_alerts += len(alerts)
+            task = asyncio.create_task(self._deliver(alerts), name=f"deliver-{alerts[0]['alert_id']}")
+            self._inflight.add(task)
+            task.add_done_callback(functools.partial(self._delivered, alerts))
         return len(due)
+
+    def _delivered(self, alerts: list[asyncpg.Record], task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._inflight_alerts -= len(alerts)
+        self._busy.discard(alerts[0]["responder_id"])
+        if not task.cancelled() and task.exception() is not None:
+            # Its lease runs out and the alerts are claimed again: nothing is lost, but say why.
+            log.warning("delivery of %d alert(s) stopped: %r", len(alerts), task.exception())
+        self._wake.set()
 
     async def _deliver(self, alerts: list[asyncpg.Record]) -> None:
         first = alerts[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,17 +79,19 @@ async def insert_alert(conn: asyncpg.Connection, **row: Any) -> bool:
     return status.endswith(" 1")
 
 
-async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: float,
+                    exclude: Sequence[uuid.UUID] = ()) -> list[asyncpg.Record]:
     """Take due alerts under a lease: two notify instances never send the same alert at the same time,
-    and an instance that dies mid-send loses its lease, so another picks the alert up."""
+    and an instance that dies mid-send loses its lease, so another picks the alert up. `exclude`: responders
+    this instance is sending to right now."""
     return list(await conn.fetch(
         "UPDATE alerts SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1, "
         "  channel_attempts = channel_attempts + 1 "
         "WHERE alert_id IN (SELECT alert_id FROM alerts WHERE status = 'pending' AND next_attempt_at <= now() "
-        "  AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_attempt_at LIMIT $1 "
-        "  FOR UPDATE SKIP LOCKED) "
+        "  AND (lease_until IS NULL OR lease_until < now()) AND responder_id <> ALL($3::uuid[]) "
+        "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
         "RETURNING *",
-        limit, lease_seconds,
+        limit, lease_seconds, list(exclude),
     ))
 
 
@@ -144,10 +147,10 @@ async def cancel_pending(conn: asyncpg.Connection, case_id: uuid.UUID) -> int:
     return int(status.rsplit(maxsplit=1)[-1])
 
 
-async def next_due_in(conn: asyncpg.Connection) -> float | None:
+async def next_due_in(conn: asyncpg.Connection, *, exclude: Sequence[uuid.UUID] = ()) -> float | None:
     value = await conn.fetchval(
         "SELECT extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) - now()) "
-        "FROM alerts WHERE status = 'pending'")
+        "FROM alerts WHERE status = 'pending' AND responder_id <> ALL($1::uuid[])", list(exclude))
     return None if value is None else max(0.0, float(value))
 
 
