@@ -24,6 +24,7 @@ async def on_case_routed(routed: CaseRouted, runtime: Runtime = Context()) -> No
     async with runtime.transaction() as conn:
         if not await outbox.claim_once(conn, routed.event_id, topics.CASE_ROUTED.name):
             return  # redelivered: its alerts and timers exist already
-        await workflow.start(conn, routed)
+        due = await workflow.start(conn, routed)
     runtime.extras["dispatcher"].wake()
-    runtime.extras["timers"].wake()
+    if due is not None:
+        runtime.extras["timers"].wake_for(due)

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from hotline_common.deadletter import TRANSIENT
+from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
 from hotline_notify.workflow import Workflow
@@ -26,6 +28,12 @@ class TimerWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_for(self, due: datetime) -> None:
+        """A new timer: a pass now only if it falls due before the worker's next look anyway (a routed case's
+        deadline is minutes away; a pass per routed event was a tenth of notify's time in a burst)."""
+        if due <= utcnow() + timedelta(seconds=IDLE_POLL_SECONDS):
+            self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="escalation-timers")

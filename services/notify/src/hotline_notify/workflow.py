@@ -60,14 +60,15 @@ class Workflow:
 
     # ---- a routing ----------------------------------------------------------------------------------------------
 
-    async def start(self, conn: asyncpg.Connection, routed: CaseRouted) -> int:
-        """Alert the first level of the unit's policy and set the acknowledgement deadline's timer. A newer routing
-        of the same case (a decline, a re-route) first stops everything the older one still had pending."""
+    async def start(self, conn: asyncpg.Connection, routed: CaseRouted) -> datetime | None:
+        """Alert the first level of the unit's policy and set the acknowledgement deadline's timer (returned: when
+        it falls due). A newer routing of the same case (a decline, a re-route) first stops everything the older
+        one still had pending."""
         case = await repository.get_case(conn, routed.case_id, lock=True)
         if case is not None and (case["attempt"] > routed.attempt or case["status"] == "resolved"):
             log.info("case %s: routing attempt %d ignored (case at attempt %d, %s)", routed.case_id,
                      routed.attempt, case["attempt"], case["status"])
-            return 0
+            return None
         if case is not None:
             await repository.cancel_pending(conn, routed.case_id)
             await repository.cancel_timers(conn, routed.case_id)
@@ -86,14 +87,16 @@ class Workflow:
         people = self.directory.targets(first.targets, unit, now)
         case = await repository.get_case(conn, routed.case_id)
         assert case is not None
-        alerted = await self._alert(conn, case, people, step=0, level=1, kind="new")
+        await self._alert(conn, case, people, step=0, level=1, kind="new")
         if not people:
             await self._nobody(conn, case, unit, "nobody is on call for this unit")
-        if deadline is not None:
-            # Nobody to alert: escalate at once rather than wait for a deadline nobody can meet.
-            await repository.schedule_timer(conn, case_id=routed.case_id, routed_event_id=routed.event_id,
-                                            kind="escalate", step=1, fire_at=deadline if people else now)
-        return alerted
+        if deadline is None:
+            return None
+        # Nobody to alert: escalate at once rather than wait for a deadline nobody can meet.
+        fire_at = deadline if people else now
+        await repository.schedule_timer(conn, case_id=routed.case_id, routed_event_id=routed.event_id,
+                                        kind="escalate", step=1, fire_at=fire_at)
+        return fire_at
 
     # ---- timers -------------------------------------------------------------------------------------------------
 
