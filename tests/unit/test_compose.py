@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import re
 import urllib.parse
@@ -13,6 +14,9 @@ import yaml
 
 from hotline_common.settings import ServiceSettings
 from hotline_common.settings_doc import env_names, service_settings
+from hotline_fakes.__main__ import build_parser as fakes_parser
+from hotline_fakes.line import DEFAULT_TOKEN
+from hotline_fakes.sms import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -262,3 +266,40 @@ def test_postgres_image_database_and_init_script(compose: dict[str, Any]) -> Non
     source, target = init[0]
     assert (ROOT / source).resolve() == (ROOT / "deploy" / "postgres" / "init.sql").resolve()
     assert target.endswith(".sql")
+
+
+# -- the fakes: notify's channels point at them ----------------------------------------------------------------
+def fakes_args(compose: dict[str, Any]) -> argparse.Namespace:
+    """The fakes service's command as `hotline-fakes` parses it (its ports and accepted credentials)."""
+    command = service(compose, "fakes")["command"]
+    argv = command if isinstance(command, list) else command.split()
+    assert argv[:2] == ["hotline_fakes", "all"], "the fakes service runs `python -m hotline_fakes all`"
+    return fakes_parser().parse_args(argv[1:])
+
+
+def test_fakes_run_from_the_one_image_on_all_interfaces_with_the_viewer_published(compose: dict[str, Any]) -> None:
+    spec = service(compose, "fakes")
+    assert spec["image"] == service(compose, "notify")["image"]
+    build = spec["build"]
+    assert (build if isinstance(build, str) else build.get("context", ".")) == "."
+    args = fakes_args(compose)
+    assert args.host == "0.0.0.0"
+    published = published_ports(compose, "fakes")
+    assert (args.viewer_port, args.viewer_port) in published
+    assert (args.line_port, args.line_port) in published  # faults are injected from the host
+    assert f":{args.viewer_port}/" in healthcheck_test(compose, "fakes")
+
+
+def test_notify_channels_point_at_the_fakes_service_and_its_ports(compose: dict[str, Any]) -> None:
+    env = environment(compose, "notify")
+    args = fakes_args(compose)
+    line = urllib.parse.urlsplit(env["NOTIFY_LINE_API_BASE_URL"])
+    sms = urllib.parse.urlsplit(env["NOTIFY_SMS_GATEWAY_URL"])
+    assert (line.scheme, line.hostname, line.port) == ("http", "fakes", args.line_port)
+    assert (sms.scheme, sms.hostname, sms.port) == ("http", "fakes", args.sms_port)
+    assert (env["NOTIFY_SMTP_HOST"], int(env["NOTIFY_SMTP_PORT"])) == ("fakes", args.smtp_port)
+    # The credentials notify sends are the ones the fakes accept.
+    assert resolve(env["NOTIFY_LINE_CHANNEL_ACCESS_TOKEN"]) in (args.token or [DEFAULT_TOKEN])
+    assert resolve(env["NOTIFY_SMS_API_KEY"]) in (args.api_key or [DEFAULT_API_KEY])
+    assert resolve(env["NOTIFY_LINE_CHANNEL_SECRET"])
+    assert service(compose, "notify")["depends_on"]["fakes"]["condition"] == "service_healthy"

@@ -10,15 +10,27 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from hotline_devstack.demo_channels import (
+    DEMO_EMAIL,
+    DEMO_LINE_USER_ID,
+    DEMO_PHONE,
+    DEMO_TAMBON,
+    link_demo_responder,
+    notify_channel_env,
+)
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
 from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
 from hotline_devstack.paths import cache_dir, ensure_dir
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
 from hotline_devstack.procs import DevstackError, ProcessHandle
-from hotline_devstack.services import SERVICES, ServiceProcess, service_env
+from hotline_devstack.services import DEFAULT_BASE_PORT, SERVICES, ServiceProcess, service_env, service_port
+
+if TYPE_CHECKING:
+    from hotline_fakes.bundle import AllFakes
 
 DEMO_ACCOUNTS = ["operator", "responder", "supervisor", "admin", "ops", "center", "shelter"]
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -68,6 +80,8 @@ class Stack:
             parent_death_signal=signal.SIGINT,
         )
         self.services: list[ServiceProcess] = []
+        self.fakes: AllFakes | None = None
+        self.responder_linked = False
         atexit.register(self.stop)
 
     def start_infra(self) -> None:
@@ -78,11 +92,29 @@ class Stack:
         self.kafka.start()
         _log(f"infra ready in {time.monotonic() - t0:.1f}s")
 
-    def start_services(self, timeout: float = 90.0) -> None:
-        for name, port in SERVICES:
+    def start_fakes(self, line: int, sms: int, smtp: int, viewer: int) -> AllFakes:
+        """LINE, SMS and SMTP fakes and the demo phone viewer, in this process (threads) on 127.0.0.1."""
+        # Imported here: hotline-dev must run (fetch) before the virtualenv with hotline_fakes exists.
+        from hotline_fakes.bundle import AllFakes, Ports
+
+        fakes = AllFakes(ports=Ports(line=line, sms=sms, smtp=smtp, viewer=viewer))
+        _log(f"starting the fakes: LINE :{line}, SMS :{sms}, SMTP :{smtp}, demo phone :{viewer}")
+        try:
+            fakes.start()
+        except (OSError, RuntimeError) as exc:
+            raise DevstackError(f"the fakes could not start ({exc}); a port in use? Pick others with "
+                                "--line-port/--sms-port/--smtp-port/--viewer-port") from exc
+        self.fakes = fakes
+        return fakes
+
+    def start_services(self, timeout: float = 90.0, *, base_port: int = DEFAULT_BASE_PORT,
+                       extra_env: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        for name, _ in SERVICES:
+            port = service_port(name, base_port)
+            env = service_env(name, self.postgres.port, self.kafka.bootstrap_servers, base_port=base_port)
             svc = ServiceProcess(
                 name,
-                service_env(name, self.postgres.port, self.kafka.bootstrap_servers),
+                {**env, **(extra_env or {}).get(name, {})},
                 port,
                 self.logs / f"{name}.log",
                 parent_death_signal=signal.SIGTERM,
@@ -100,11 +132,16 @@ class Stack:
         ]
         return [name for name, p in procs if p.pid is not None and not p.is_running()]
 
+    def service_url(self, name: str) -> str:
+        return next(s.url for s in self.services if s.name == name)
+
     def stop(self) -> None:
-        """Services in reverse start order, then Kafka, then Postgres. Safe to call twice."""
+        """Services in reverse start order, then the fakes, Kafka, Postgres. Safe to call twice."""
         for svc in reversed(self.services):
             if svc.pid is not None:
                 svc.stop()
+        if self.fakes is not None:
+            self.fakes.stop()
         if self.kafka.pid is not None:
             self.kafka.stop()
         if self.postgres.pid is not None:
@@ -176,11 +213,38 @@ def cmd_infra(args: argparse.Namespace) -> int:
     return _with_infra(stack, body)
 
 
+def _demo_password() -> str:
+    return os.environ.get("DEMO_PASSWORD", "hotline-demo")
+
+
+def _fakes_banner(stack: Stack) -> list[str]:
+    fakes = stack.fakes
+    if fakes is None:
+        return []
+    lines = [
+        "",
+        f"{'Demo phone':<10} {fakes.urls['viewer']}/   (what the LINE, SMS and e-mail fakes received)",
+        f"{'Fakes':<10} LINE {fakes.urls['line']}, SMS {fakes.urls['sms']}, SMTP {fakes.smtp.host}:{fakes.smtp.port}",
+    ]
+    if stack.responder_linked:
+        lines += [
+            f"Responder on LINE {DEMO_LINE_USER_ID}, SMS {DEMO_PHONE}, e-mail {DEMO_EMAIL}, then webhook:",
+            f"  the volunteer of tambon {DEMO_TAMBON} (account `responder`): report a case there to see it.",
+            "Make LINE fail (4 answers 500 = NOTIFY_ATTEMPTS_PER_CHANNEL) to see SMS take over:",
+            f"  curl -X POST {fakes.urls['line']}/_fake/faults -H 'Content-Type: application/json' "
+            """-d '{"status": 500, "times": 4}'""",
+        ]
+    else:
+        lines.append("The demo responder could not be given LINE/SMS/e-mail (see the log above): webhook only.")
+    return lines
+
+
 def _banner(stack: Stack) -> str:
-    password = os.environ.get("DEMO_PASSWORD", "hotline-demo")
+    password = _demo_password()
     lines = ["Hotline dev stack is up", ""]
     for svc in stack.services:
         lines.append(f"{svc.name:<10} {svc.url}   (API docs: {svc.url}/docs)")
+    lines += _fakes_banner(stack)
     lines += [
         "",
         f"{'Kafka':<10} {stack.kafka.bootstrap_servers}",
@@ -201,11 +265,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack = _make_stack(args, cache_dir())
 
     def body() -> int:
-        stack.start_services()
+        # The fakes first: notify's channels point at them from its first alert.
+        fakes = stack.start_fakes(args.line_port, args.sms_port, args.smtp_port, args.viewer_port)
+        channels = notify_channel_env(line_url=fakes.urls["line"], line_token=fakes.token,
+                                      sms_url=fakes.urls["sms"], sms_api_key=fakes.api_key,
+                                      smtp_host=fakes.smtp.host, smtp_port=fakes.smtp.port)
+        stack.start_services(base_port=args.base_port, extra_env={"notify": channels})
+        try:
+            changed = link_demo_responder(stack.service_url("registry"), _demo_password())
+            stack.responder_linked = True
+            _log(f"demo responder of tambon {DEMO_TAMBON}: LINE, SMS, e-mail, webhook"
+                 f"{'' if changed else ' (already)'}")
+        except DevstackError as exc:  # the platform still works: alerts go to the webhook only
+            _log(f"warning: could not give the demo responder LINE/SMS/e-mail: {exc}")
         print(_banner(stack), flush=True)
         return _wait_forever(stack)
 
-    return _with_infra(stack, body, stopping="stopping services, Kafka, PostgreSQL ...")
+    return _with_infra(stack, body, stopping="stopping services, fakes, Kafka, PostgreSQL ...")
+
+
+def cmd_link_demo_responder(args: argparse.Namespace) -> int:
+    """What `up` does after start, for a platform started otherwise (docker compose)."""
+    changed = link_demo_responder(args.registry_url.rstrip("/"), _demo_password())
+    print(f"demo responder of tambon {DEMO_TAMBON}: LINE {DEMO_LINE_USER_ID}, SMS {DEMO_PHONE}, e-mail {DEMO_EMAIL}, "
+          f"then webhook{'' if changed else ' (already)'}")
+    return 0
 
 
 def _exit_code(returncode: int) -> int:
@@ -289,9 +373,21 @@ def build_parser() -> argparse.ArgumentParser:
     infra_args(p_infra)
     p_infra.set_defaults(func=cmd_infra)
 
-    p_up = sub.add_parser("up", help="infra + all services in the foreground")
+    p_up = sub.add_parser("up", help="infra + the fakes (LINE, SMS, SMTP, demo phone) + all services in the foreground")
     infra_args(p_up)
+    p_up.add_argument("--base-port", type=int, default=_env_int("SERVICES_BASE_PORT", DEFAULT_BASE_PORT),
+                      help="intake on this port, registry +1, routing +2, notify +3 (default 8000)")
+    p_up.add_argument("--line-port", type=int, default=_env_int("FAKE_LINE_PORT", 8090), help="LINE fake")
+    p_up.add_argument("--sms-port", type=int, default=_env_int("FAKE_SMS_PORT", 8091), help="SMS gateway fake")
+    p_up.add_argument("--smtp-port", type=int, default=_env_int("FAKE_SMTP_PORT", 8025), help="SMTP fake")
+    p_up.add_argument("--viewer-port", type=int, default=_env_int("FAKE_VIEWER_PORT", 8092),
+                      help="the demo phone page")
     p_up.set_defaults(func=cmd_up)
+
+    p_link = sub.add_parser("link-demo-responder", help="give the demo volunteer of tambon 100101 LINE, SMS and "
+                            "e-mail before the webhook (as `up` does), through the registry's API as `admin`")
+    p_link.add_argument("--registry-url", default="http://127.0.0.1:8001")
+    p_link.set_defaults(func=cmd_link_demo_responder)
 
     p_run = sub.add_parser("run", help="run a command against fresh infra on test ports")
     p_run.add_argument("command", nargs=argparse.REMAINDER)

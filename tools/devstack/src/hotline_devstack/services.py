@@ -14,14 +14,29 @@ from hotline_devstack.procs import ManagedProcess, ProcessHandle
 
 # Start order matters: registry first (the others look things up in it).
 SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003)]
+DEFAULT_BASE_PORT = 8000  # the ports above are this + an offset per service
 
 
-def service_env(name: str, pg_port: int, kafka_bootstrap: str) -> dict[str, str]:
-    """Environment for one service: its own DB role/schema, the shared Kafka."""
+def service_port(name: str, base_port: int = DEFAULT_BASE_PORT) -> int:
+    return dict(SERVICES)[name] - DEFAULT_BASE_PORT + base_port
+
+
+def service_env(name: str, pg_port: int, kafka_bootstrap: str, *, base_port: int = DEFAULT_BASE_PORT,
+                ) -> dict[str, str]:
+    """Environment for one service: its own DB role/schema, the shared Kafka, its port and the URLs by which
+    the services find each other (the settings' defaults assume base port 8000)."""
+    notify = f"http://127.0.0.1:{service_port('notify', base_port)}"
+    urls = {"DEMO_ALERT_WEBHOOK_URL": f"{notify}/v1/demo/inbox"}
+    if name == "notify":
+        urls["NOTIFY_PUBLIC_BASE_URL"] = notify
+        urls["NOTIFY_INTAKE_URL"] = f"http://127.0.0.1:{service_port('intake', base_port)}"
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": f"postgresql://{name}:{name}@127.0.0.1:{pg_port}/hotline",
         "HOTLINE_ENV": "local",
+        f"{name.upper()}_PORT": str(service_port(name, base_port)),
+        # The shell's own values win: e.g. NOTIFY_PUBLIC_BASE_URL on a LAN address, for links opened on a phone.
+        **{key: value for key, value in urls.items() if key not in os.environ},
     }
 
 

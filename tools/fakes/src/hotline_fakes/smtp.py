@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -25,6 +26,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage  # parsed with email.policy.default: headers decoded, get_body()/iter_parts() work
+    received_at: float = field(default_factory=time.time)  # when the fake accepted it (the demo viewer's time)
 
 
 class _Handler:
