@@ -81,23 +81,31 @@ async def _audit(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Princi
              purpose)
 
 
+async def _case(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record:
+    row = await repository.get_case(conn, case_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
+    return row
+
+
+def _caller(vault: PiiVault, row: asyncpg.Record) -> Caller | None:
+    name, phone = vault.open(row["caller_name_enc"]), vault.open(row["caller_phone_enc"])
+    return Caller(name=name, phone=phone) if name or phone else None
+
+
 @router.get("/cases/{case_id}", response_model=CaseView, dependencies=[Reader], summary="A case and its timeline")
 async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> CaseView:
     runtime, vault = _runtime(request)
     async with runtime.db.acquire() as conn:
-        row = await repository.get_case(conn, case_id)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
+        row = await _case(conn, case_id)
         events = await repository.timeline(conn, case_id)
         if row["caller_name_enc"] is not None or row["caller_phone_enc"] is not None:
             await _audit(conn, case_id, principal, "case_view")
-    name, phone = vault.open(row["caller_name_enc"]), vault.open(row["caller_phone_enc"])
     return CaseView(
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
         category=row["category"], target_group=row["target_group"], urgency=row["urgency"],
         description=vault.open(row["description_enc"]) or "", tambon_code=row["tambon_code"],
-        lat=row["lat"], lon=row["lon"], caller=Caller(name=name, phone=phone) if name or phone else None,
-        created_at=row["created_at"],
+        lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), created_at=row["created_at"],
         timeline=[TimelineEntry(event_id=e["event_id"], type=e["type"], occurred_at=e["occurred_at"],
                                 detail=e["detail"]) for e in events],
     )
@@ -108,9 +116,7 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrinc
 async def get_contact(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> ContactView:
     runtime, vault = _runtime(request)
     async with runtime.db.acquire() as conn:
-        row = await repository.get_case(conn, case_id)
-        if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
+        row = await _case(conn, case_id)
         if principal.role is Role.responder:
             # Only the responder who took the case, and only while it is theirs: not the others alerted, not
             # after it is resolved. Intake decides from its own timeline rather than trusting the asker.
@@ -122,9 +128,7 @@ async def get_contact(request: Request, case_id: uuid.UUID, principal: CurrentPr
                 raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the responder who acknowledged the "
                                     "case sees the caller's details")
         await _audit(conn, case_id, principal, "contact")
-    name, phone = vault.open(row["caller_name_enc"]), vault.open(row["caller_phone_enc"])
-    return ContactView(case_id=row["case_id"], case_number=row["case_number"],
-                       caller=Caller(name=name, phone=phone) if name or phone else None,
+    return ContactView(case_id=row["case_id"], case_number=row["case_number"], caller=_caller(vault, row),
                        address_text=vault.open(row["address_enc"]),
                        description=vault.open(row["description_enc"]) or "")
 
