@@ -14,39 +14,24 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
-import platform as pyplatform
 import random
-import shutil
-import signal
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
+import benchkit
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from benchkit import fmt, log, ratio, summary_ms
 
 from hotline_common import topics
 from hotline_common.events import Category, TargetGroup
 from hotline_common.kafka import PRODUCER_GUARANTEES
-from hotline_devstack import (
-    KafkaBroker,
-    Platform,
-    PostgresCluster,
-    cache_dir,
-    ensure_kafka_jars,
-    repo_root,
-)
-from hotline_devstack.services import ServiceProcess
-from hotline_devstack.webhook_sink import Received, WebhookSink
+from hotline_devstack import PostgresCluster, cache_dir, repo_root
 from hotline_gazetteer import gazetteer
 
 KAFKA_PORT = 49092
@@ -56,10 +41,8 @@ BASE_PORT = 48000
 BASELINE_TOPIC = "bench.baseline"
 BASELINE_PAYLOAD_BYTES = 600  # about the size of a case.reported event
 PLATFORM_LINGER_MS = 5  # what hotline_common.kafka.make_broker uses; the baseline producer matches it
-SINK_BACKLOG = 1024
 RATE_MAX_IN_FLIGHT = 64  # open-loop requests in flight at once in the fixed-rate run
 GEO_SHARE = 0.2  # share of cases located by lat/lon instead of a tambon code
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 DESCRIPTIONS_TH = [
     "ผู้แจ้งพบผู้สูงอายุนอนอยู่ริมถนนหน้าตลาด ไม่มีญาติดูแล",
@@ -84,157 +67,17 @@ DETAILS_TH = [
 ]
 
 
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------------------------- statistics
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default); None for no values."""
-    if not values:
-        return None
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
-def summary_ms(seconds: list[float]) -> dict[str, float | int | None]:
-    ms = [x * 1000.0 for x in seconds]
-    return {
-        "n": len(ms),
-        "p50": percentile(ms, 50),
-        "p95": percentile(ms, 95),
-        "p99": percentile(ms, 99),
-        "max": max(ms) if ms else None,
-        "mean": sum(ms) / len(ms) if ms else None,
-    }
-
-
-def fmt(v: float | int | None, digits: int = 1) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, int):
-        return str(v)
-    return f"{v:.{digits}f}"
-
-
-def ratio(a: float | int | None, b: float | int | None) -> float | None:
-    return a / b if a is not None and b else None
-
-
 # --------------------------------------------------------------------------------------------- infra
-def _sink_main(secret: str, conn: Connection) -> None:
-    """Child process: a WebhookSink whose records are streamed to the parent as they arrive."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C hits the whole group; the parent says when to stop
-    sink = WebhookSink(secret=secret)
-    # socketserver listens with a backlog of 5; notify opens a new connection per webhook (the sink speaks
-    # HTTP/1.0) and sends up to a batch of 50 at once, so connects overflowed the queue and came back as
-    # ReadErrors/1 s SYN retransmits, i.e. retries and latency the platform would not have with a real
-    # receiver. Re-listening on the bound socket only raises the backlog.
-    sink.server.socket.listen(SINK_BACKLOG)
-    sink.start()
-    conn.send(sink.url)
-    sent = 0
-    try:
-        while not conn.poll(0.02):  # "stop" from the parent, or EOF when the parent is gone
-            new = sink.received[sent:]  # the sink only appends; a slice is atomic under the GIL
-            if new:
-                conn.send([(r.delivery_id, r.body, r.signature_ok, r.at) for r in new])
-                sent += len(new)
-    except (EOFError, OSError):
-        pass
-    finally:
-        sink.stop()
-
-
-class RemoteSink:
-    """hotline_devstack's WebhookSink, run in its own process.
-
-    In this process its handler threads would share the GIL with the load generator, so every webhook would
-    also wait for the generator's time slices; notify sends alerts in batches and waits for the slowest, so
-    that would slow the platform down and inflate the end-to-end numbers. `.at` is still time.time() at
-    receipt, the clock the rest of the benchmark uses.
-    """
-
-    def __init__(self, secret: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_sink_main, args=(secret, child), name="webhook-sink", daemon=True)
-        self._proc.start()
-        child.close()
-        if not self._conn.poll(30):
-            raise RuntimeError("webhook sink process did not start within 30 s")
-        self.url: str = self._conn.recv()
-        self.received: list[Received] = []
-
-    def poll(self) -> list[Received]:
-        """Deliveries that arrived since the last call (also appended to `.received`)."""
-        new: list[Received] = []
-        while self._conn.poll():
-            new += [Received(d, body, ok, at) for d, body, ok, at in self._conn.recv()]
-        self.received += new
-        return new
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send("stop")
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join(5)
-        self._conn.close()
-
-
-class BenchPlatform(Platform):
-    """Platform whose services also get a parent-death signal: a SIGKILLed bench leaves no service behind."""
-
-    def start_service(self, name: str, *, timeout: float = 120.0) -> ServiceProcess:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        proc = ServiceProcess(name, self.env_for(name), self.port(name), self.log_dir / f"{name}.log",
-                              parent_death_signal=signal.SIGTERM)
-        self.services[name] = proc
-        proc.start()
-        proc.wait_ready(timeout)
-        return proc
-
-
 @dataclass
-class Infra:
-    state_dir: Path
-    webhook_secret: str
-    kafka: KafkaBroker | None = None
-    postgres: PostgresCluster | None = None
-    sink: RemoteSink | None = None
-    platform: BenchPlatform | None = None
-    timings: dict[str, float] = field(default_factory=dict)
+class Infra(benchkit.BenchInfra):
     load: dict[str, float] = field(default_factory=dict)  # 1-min load average: the box may be shared
-
-    @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
 
     def start(self) -> None:
         # Called from the main thread on purpose: the parent-death signal fires when the *spawning thread* ends.
-        cache = cache_dir()
-        ensure_kafka_jars(cache)
-        shutil.rmtree(self.state_dir, ignore_errors=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        self.postgres = PostgresCluster(cache, PG_PORT, data_dir=self.state_dir / "postgres" / "data",
-                                        log_file=self.log_dir / "postgres.log", parent_death_signal=signal.SIGINT)
-        log(f"starting PostgreSQL on 127.0.0.1:{PG_PORT}")
-        self.postgres.start()
-        self.kafka = KafkaBroker(cache, KAFKA_PORT, KAFKA_CONTROLLER_PORT, data_dir=self.state_dir / "kafka",
-                                 log_file=self.log_dir / "kafka.log", parent_death_signal=signal.SIGTERM)
-        log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers}")
-        self.kafka.start()
-        self.timings["infra_s"] = time.perf_counter() - t0
-        self.sink = RemoteSink(self.webhook_secret)
-        log(f"webhook sink on {self.sink.url}")
+        self.start_infra(pg_port=PG_PORT, kafka_port=KAFKA_PORT, kafka_controller_port=KAFKA_CONTROLLER_PORT)
+        assert self.kafka is not None and self.postgres is not None and self.sink is not None
         t1 = time.perf_counter()
-        self.platform = BenchPlatform(
+        self.platform = benchkit.BenchPlatform(
             kafka_bootstrap=self.kafka.bootstrap_servers, admin_url=self.postgres.admin_url, log_dir=self.log_dir,
             base_port=BASE_PORT, env={"DEMO_ALERT_WEBHOOK_URL": self.sink.url, "HOTLINE_ENV": "local"},
         )
@@ -244,50 +87,6 @@ class Infra:
         self.timings["services_s"] = time.perf_counter() - t1
         log(f"platform ready (infra {self.timings['infra_s']:.1f}s, services {self.timings['services_s']:.1f}s); "
             f"logs in {self.log_dir}")
-
-    def dead(self) -> list[str]:
-        """Children that have exited on their own (a crash during the run)."""
-        out = []
-        if self.platform:
-            out += [n for n, p in self.platform.services.items() if p.pid is not None and not p.is_running()]
-        for name, proc in (("kafka", self.kafka), ("postgres", self.postgres)):
-            if proc is not None and proc.pid is not None and not proc.is_running():
-                out.append(name)
-        return out
-
-    def stop(self) -> None:
-        """Services (reverse order), sink, Kafka, PostgreSQL. Each step runs even if an earlier one failed."""
-        steps: list[tuple[str, Any]] = []
-        if self.platform is not None:
-            steps.append(("services", self.platform.stop))
-        if self.sink is not None:
-            steps.append(("webhook sink", self.sink.stop))
-        if self.kafka is not None:
-            kafka = self.kafka
-            steps.append(("kafka", lambda: kafka.stop(20.0)))
-        if self.postgres is not None:
-            steps.append(("postgres", self.postgres.stop))
-        for what, step in steps:
-            try:
-                step()
-            except Exception as exc:
-                log(f"teardown of {what} failed: {exc!r}")
-        self.platform = self.sink = self.kafka = self.postgres = None
-
-
-def _raise_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-@contextlib.contextmanager
-def signals_ignored() -> Iterator[None]:
-    """Teardown must not be interrupted half-way (that is how orphans happen)."""
-    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------------------------- baseline
@@ -440,37 +239,6 @@ class CaseFactory:
         return body
 
 
-class Arrivals:
-    """Incremental index of the sink's deliveries by case id."""
-
-    def __init__(self, sink: RemoteSink) -> None:
-        self.sink = sink
-        self.by_case: dict[str, list[Received]] = {}
-
-    def update(self) -> None:
-        for r in self.sink.poll():
-            self.by_case.setdefault(str(r.body.get("case_id")), []).append(r)
-
-    async def wait_all(self, case_ids: list[str], timeout: float, infra: Infra) -> float:
-        """Wait until every case has a webhook (or timeout); returns seconds waited."""
-        t0 = time.perf_counter()
-        pending = set(case_ids)
-        last_report = t0
-        while True:
-            self.update()
-            pending = {c for c in pending if c not in self.by_case}
-            now = time.perf_counter()
-            if not pending or now - t0 > timeout:
-                return now - t0
-            if dead := infra.dead():
-                log(f"children exited during the run: {', '.join(dead)} — see {infra.log_dir}")
-                return now - t0
-            if now - last_report > 5:
-                log(f"  waiting for {len(pending)} webhook(s) ...")
-                last_report = now
-            await asyncio.sleep(0.05)
-
-
 async def get_token(client: httpx.AsyncClient, registry_url: str, password: str) -> str:
     resp = await client.post(f"{registry_url}/v1/auth/token",
                              data={"username": "operator", "password": password})
@@ -529,7 +297,7 @@ async def post_burst(client: httpx.AsyncClient, url: str, factory: CaseFactory, 
     return out
 
 
-def analyse(posts: list[Posted], arrivals: Arrivals, waited: float) -> dict[str, Any]:
+def analyse(posts: list[Posted], arrivals: benchkit.Arrivals, waited: float) -> dict[str, Any]:
     accepted = [p for p in posts if p.case_id]
     errors = [p for p in posts if not p.case_id]
     e2e: list[float] = []
@@ -641,18 +409,7 @@ async def publish_times(bootstrap: str, topic: str) -> dict[str, float]:
     return out
 
 
-def attempt_outcomes(postgres: PostgresCluster) -> dict[str, int]:
-    """notify's delivery attempts over the whole run: delivered vs failed (by error), e.g. retries."""
-    out: dict[str, int] = {}
-    sql = ("SELECT outcome || coalesce(': ' || left(error, 80), ''), count(*) FROM notify.attempts "
-           "GROUP BY 1 ORDER BY 2 DESC")
-    for line in postgres.psql(sql).splitlines():
-        key, _, n = line.rpartition("|")
-        out[key] = int(n)
-    return out
-
-
-def stage_breakdown(posts: list[Posted], arrivals: Arrivals, stages: dict[str, dict[str, float | None]],
+def stage_breakdown(posts: list[Posted], arrivals: benchkit.Arrivals, stages: dict[str, dict[str, float | None]],
                     published: dict[str, dict[str, float]]) -> dict[str, Any]:
     """Where the end-to-end time goes, per hop (ms, p50/p95/p99/max over the cases that got that far)."""
     spans: dict[str, list[float]] = {
@@ -714,7 +471,7 @@ async def run_platform(infra: Infra, args: argparse.Namespace, password: str) ->
     # otherwise a request can race the server's close and fail with ReadError.
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=2.0)
     factory = CaseFactory(args.seed)
-    arrivals = Arrivals(infra.sink)
+    arrivals = benchkit.Arrivals(infra.sink)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         client.headers["Authorization"] = f"Bearer {await get_token(client, registry, password)}"
         cases_url = f"{intake}/v1/cases"
@@ -729,7 +486,7 @@ async def run_platform(infra: Infra, args: argparse.Namespace, password: str) ->
         rated, late_r = await post_at_rate(client, cases_url, factory, rate=args.rate, seconds=args.duration,
                                            phase="rate", gate=gate)
         ids = [p.case_id for p in warm + rated if p.case_id]
-        waited = await arrivals.wait_all(ids, args.drain_timeout, infra)
+        waited, _ = await arrivals.wait_all(ids, args.drain_timeout, infra, what="webhook", interval=0.05)
         results["warmup"] = analyse(warm, arrivals, waited)
         results["rate"] = analyse(rated, arrivals, waited)
         results["rate"]["offered_rate"] = args.rate
@@ -745,7 +502,7 @@ async def run_platform(infra: Infra, args: argparse.Namespace, password: str) ->
             cpu0 = time.process_time()
             burst = await post_burst(client, cases_url, factory, count=args.burst, concurrency=args.concurrency)
             ids = [p.case_id for p in burst if p.case_id]
-            waited = await arrivals.wait_all(ids, args.drain_timeout, infra)
+            waited, _ = await arrivals.wait_all(ids, args.drain_timeout, infra, what="webhook", interval=0.05)
             results["burst"] = analyse(burst, arrivals, waited)
             results["burst"]["concurrency"] = args.concurrency
             results["burst"]["bench_cpu_s"] = time.process_time() - cpu0
@@ -756,7 +513,7 @@ async def run_platform(infra: Infra, args: argparse.Namespace, password: str) ->
         posted_ids = {p.case_id for p in warm + rated + burst if p.case_id}
         try:
             stages = await asyncio.to_thread(stage_times, infra.postgres)
-            results["notify_attempts"] = await asyncio.to_thread(attempt_outcomes, infra.postgres)
+            results["notify_attempts"] = await asyncio.to_thread(benchkit.attempt_outcomes, infra.postgres)
             assert infra.kafka is not None
             published = {
                 "reported": await publish_times(infra.kafka.bootstrap_servers, topics.CASE_REPORTED.name),
@@ -837,30 +594,10 @@ def print_report(res: dict[str, Any]) -> None:
     if "notify_attempts" in plat:
         print("notify delivery attempts: " + ", ".join(f"{k} ×{v}" for k, v in plat["notify_attempts"].items()))
     load = ", ".join(f"{k} {v:.1f}" for k, v in res["loadavg_1m"].items())
-    print(f"host: {res['host']['cpus']} CPUs, 1-min load average {load} (numbers are only comparable on a quiet box)")
-    if res["git"]:
-        dirty = len(res["git"]["changed_files"])
-        print(f"code: {res['git']['head']}" + (f" + {dirty} uncommitted file(s)" if dirty else ""))
-    print(f"results: {res['results_file']}   logs: {res['log_dir']}")
-    print()
+    benchkit.print_footer(res, load)
 
 
 # --------------------------------------------------------------------------------------------- main
-def git_state(root: Path) -> dict[str, Any]:
-    """Which code was measured: HEAD and the files changed on top of it (services are started from the tree)."""
-    git = shutil.which("git")
-    if git is None:
-        return {}
-    try:
-        head = subprocess.run([git, "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        status = subprocess.run([git, "status", "--porcelain"], cwd=root, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    return {"head": head, "changed_files": [line[3:] for line in status]}
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rate", type=float, default=50.0, help="offered cases/s of the fixed-rate run (default 50)")
@@ -878,20 +615,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def measure(infra: Infra, args: argparse.Namespace, password: str) -> dict[str, Any]:
-    # SIGTERM/SIGHUP like Ctrl-C (which asyncio.run handles itself): cancel the main task, unwind cleanly.
-    loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    assert task is not None
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        return await _measure(infra, args, password)
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, _raise_interrupt)
-
-
-async def _measure(infra: Infra, args: argparse.Namespace, password: str) -> dict[str, Any]:
     assert infra.kafka is not None
     infra.load["before_baseline"] = os.getloadavg()[0]
     log(f"baseline: aiokafka produce→consume at {args.rate:g} msg/s for {args.warmup:g}s + {args.duration:g}s")
@@ -916,44 +639,19 @@ def main(argv: list[str] | None = None) -> int:
     password = os.environ.get("DEMO_PASSWORD") or "hotline-demo"
     started = time.time()
     t_start = time.perf_counter()
-    code = git_state(root)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupt)
+    code = benchkit.git_state(root)
     infra = Infra(state_dir=state_dir, webhook_secret=secret)
-    res: dict[str, Any] | None = None
-    try:
-        infra.start()
-        res = asyncio.run(measure(infra, args, password))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        log("interrupted; tearing down")
+    res = benchkit.measure_then_stop(infra, lambda: measure(infra, args, password),
+                                     stopping="the platform, Kafka and PostgreSQL")
+    if res is None:
         return 130
-    finally:
-        with signals_ignored():
-            t0 = time.perf_counter()
-            log("stopping the platform, Kafka and PostgreSQL ...")
-            infra.stop()
-            infra.timings["teardown_s"] = time.perf_counter() - t0
-    assert res is not None
     infra.timings["total_s"] = time.perf_counter() - t_start
 
     r, bl = res["platform"]["rate"], res["baseline"]["latency_ms"]
     res["ratio_platform_over_baseline"] = {"p50": ratio(r["e2e_ms"]["p50"], bl["p50"]),
                                            "p99": ratio(r["e2e_ms"]["p99"], bl["p99"])}
-    out_dir = root / "bench-results"
-    out_dir.mkdir(exist_ok=True)
-    out_file = out_dir / f"e2e-{time.strftime('%Y%m%d-%H%M%S', time.localtime(started))}.json"
-    res.update({
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "args": vars(args),
-        "host": {"cpus": os.cpu_count(), "python": pyplatform.python_version(), "machine": pyplatform.machine()},
-        "kafka_version": KafkaBroker(cache_dir()).version,
-        "git": code,
-        "timings_s": infra.timings,
-        "loadavg_1m": infra.load,
-        "results_file": str(out_file.relative_to(root)),
-        "log_dir": str(infra.log_dir),
-    })
-    out_file.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    benchkit.write_results(res, "e2e", root=root, started=started, args=args, code=code, infra=infra,
+                           load={"loadavg_1m": infra.load})
     print_report(res)
     rate, burst = res["platform"]["rate"], res["platform"].get("burst") or {}
     warm = res["platform"]["warmup"]

@@ -21,26 +21,25 @@ import hmac
 import json
 import multiprocessing
 import os
-import platform as pyplatform
 import random
-import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import benchkit
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from benchkit import fmt, log, percentile, ratio, summary_ms
 
 from hotline_common import topics
 from hotline_common.catalogue import apply_catalogue
@@ -50,9 +49,8 @@ from hotline_common.events.base import utcnow
 from hotline_common.events.cases import CenterCandidate, RoutingExplanation
 from hotline_common.kafka import PRODUCER_GUARANTEES
 from hotline_common.settings import ServiceSettings
-from hotline_devstack import KafkaBroker, Platform, PostgresCluster, cache_dir, ensure_kafka_jars, repo_root
+from hotline_devstack import PostgresCluster, cache_dir, repo_root
 from hotline_devstack.services import ServiceProcess
-from hotline_devstack.webhook_sink import Received, WebhookSink
 from hotline_gazetteer import Tambon, gazetteer
 from hotline_registry.demo import agency_id_for, demo_center, demo_directory
 
@@ -68,48 +66,7 @@ ROUTING_SOURCE = "/hotline/routing"
 REGISTRY_SOURCE = "/hotline/registry"
 ACK_MINUTES = {Priority.P1: 15, Priority.P2: 60, Priority.P3: 1440, Priority.P4: 0}  # routing's defaults
 PRIORITY_WEIGHTS = {Priority.P1: 15, Priority.P2: 35, Priority.P3: 40, Priority.P4: 10}
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------------------------- statistics
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default); None for no values."""
-    if not values:
-        return None
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
-def summary_ms(seconds: list[float]) -> dict[str, float | int | None]:
-    ms = [x * 1000.0 for x in seconds]
-    return {
-        "n": len(ms),
-        "p50": percentile(ms, 50),
-        "p95": percentile(ms, 95),
-        "p99": percentile(ms, 99),
-        "max": max(ms) if ms else None,
-        "mean": sum(ms) / len(ms) if ms else None,
-    }
-
-
-def fmt(v: float | int | None, digits: int = 1) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, int):
-        return str(v)
-    return f"{v:.{digits}f}"
-
-
-def ratio(a: float | int | None, b: float | int | None) -> float | None:
-    return a / b if a is not None and b else None
 
 
 # --------------------------------------------------------------------------------------------- CPU accounting
@@ -159,57 +116,6 @@ def cpu_ms_per(before: float | None, after: float | None, n: int) -> float | Non
 
 
 # --------------------------------------------------------------------------------------------- child processes
-def _sink_main(secret: str, conn: Connection) -> None:
-    """Child process: a WebhookSink whose records are streamed to the parent as they arrive."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C hits the whole group; the parent says when to stop
-    sink = WebhookSink(secret=secret)  # listen backlog 1024: a burst of connects must not overflow it
-    sink.start()
-    conn.send(sink.url)
-    sent = 0
-    try:
-        while not conn.poll(0.02):  # "stop" from the parent, or EOF when the parent is gone
-            new = sink.received[sent:]  # the sink only appends; a slice is atomic under the GIL
-            if new:
-                conn.send([(r.delivery_id, r.body, r.signature_ok, r.grouped, r.at) for r in new])
-                sent += len(new)
-    except (EOFError, OSError):
-        pass
-    finally:
-        sink.stop()
-
-
-class RemoteSink:
-    """hotline_devstack's WebhookSink in its own process: in this one its handler threads would share the GIL with
-    the producer and the bookkeeping, and notify (which waits for the slowest POST of a batch) would pay for it.
-    `.at` is time.time() at receipt, the clock the produce times use. One Received per alert (item)."""
-
-    def __init__(self, secret: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_sink_main, args=(secret, child), name="webhook-sink", daemon=True)
-        self._proc.start()
-        child.close()
-        if not self._conn.poll(60):
-            raise RuntimeError("webhook sink process did not start within 60 s")
-        self.url: str = self._conn.recv()
-        self.pid = self._proc.pid
-
-    def poll(self) -> list[Received]:
-        new: list[Received] = []
-        while self._conn.poll():
-            new += [Received(d, body, ok, grouped, at) for d, body, ok, grouped, at in self._conn.recv()]
-        return new
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send("stop")
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join(5)
-        self._conn.close()
-
-
 def baseline_body(value: bytes) -> dict[str, Any]:
     """What the raw consumer posts for one routed event: the webhook contract's shape, one item, no database."""
     event = json.loads(value)
@@ -302,28 +208,6 @@ class BaselineConsumer:
 
 
 # --------------------------------------------------------------------------------------------- infrastructure
-class BenchPlatform(Platform):
-    """Platform whose services also get a parent-death signal: a SIGKILLed bench leaves no service behind."""
-
-    def start_service(self, name: str, *, timeout: float = 120.0) -> ServiceProcess:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        proc = ServiceProcess(name, self.env_for(name), self.port(name), self.log_dir / f"{name}.log",
-                              parent_death_signal=signal.SIGTERM)
-        self.services[name] = proc
-        proc.start()
-        proc.wait_ready(timeout)
-        return proc
-
-    def start_replica(self, name: str, replica: str, port: int, *, timeout: float = 120.0) -> ServiceProcess:
-        env = self.env_for(name) | {f"{name.upper()}_PORT": str(port)}
-        proc = ServiceProcess(name, env, port, self.log_dir / f"{name}-{replica}.log",
-                              parent_death_signal=signal.SIGTERM)
-        self.services[f"{name}#{replica}"] = proc
-        proc.start()
-        proc.wait_ready(timeout)
-        return proc
-
-
 async def publish_directory(bootstrap: str, sink_url: str) -> dict[str, int]:
     """The registry's demo responders and rotas (one volunteer on call around the clock per center, a duty
     officer per provincial agency, the 1300 supervisor), every webhook pointing at the sink, on the compacted
@@ -357,41 +241,17 @@ async def create_baseline_topic(bootstrap: str) -> None:
 
 
 @dataclass
-class Infra:
-    state_dir: Path
-    webhook_secret: str
-    notify_env: dict[str, str]
+class Infra(benchkit.BenchInfra):
+    services_name: ClassVar[str] = "notify"
+    notify_env: dict[str, str] = field(default_factory=dict)
     replicas: int = 0
-    kafka: KafkaBroker | None = None
-    postgres: PostgresCluster | None = None
-    sink: RemoteSink | None = None
     baseline: BaselineConsumer | None = None
-    platform: BenchPlatform | None = None
     directory: dict[str, int] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
 
     def start(self) -> None:
         # Called from the main thread on purpose: the parent-death signal fires when the *spawning thread* ends.
-        cache = cache_dir()
-        ensure_kafka_jars(cache)
-        shutil.rmtree(self.state_dir, ignore_errors=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        self.postgres = PostgresCluster(cache, PG_PORT, data_dir=self.state_dir / "postgres" / "data",
-                                        log_file=self.log_dir / "postgres.log", parent_death_signal=signal.SIGINT)
-        log(f"starting PostgreSQL on 127.0.0.1:{PG_PORT}")
-        self.postgres.start()
-        self.kafka = KafkaBroker(cache, KAFKA_PORT, KAFKA_CONTROLLER_PORT, data_dir=self.state_dir / "kafka",
-                                 log_file=self.log_dir / "kafka.log", parent_death_signal=signal.SIGTERM)
-        log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers}")
-        self.kafka.start()
-        self.timings["infra_s"] = time.perf_counter() - t0
-        self.sink = RemoteSink(self.webhook_secret)
-        log(f"webhook sink on {self.sink.url}")
+        self.start_infra(pg_port=PG_PORT, kafka_port=KAFKA_PORT, kafka_controller_port=KAFKA_CONTROLLER_PORT)
+        assert self.kafka is not None and self.postgres is not None and self.sink is not None
         t1 = time.perf_counter()
         bootstrap = self.kafka.bootstrap_servers
         self.directory = asyncio.run(publish_directory(bootstrap, self.sink.url))
@@ -400,7 +260,7 @@ class Infra:
         log(f"directory published: {self.directory['responders']} responders, {self.directory['rotas']} rotas "
             f"({self.timings['directory_s']:.1f}s)")
         t2 = time.perf_counter()
-        self.platform = BenchPlatform(kafka_bootstrap=bootstrap, admin_url=self.postgres.admin_url,
+        self.platform = benchkit.BenchPlatform(kafka_bootstrap=bootstrap, admin_url=self.postgres.admin_url,
                                       log_dir=self.log_dir, base_port=BASE_PORT, env=self.notify_env)
         log(f"starting notify on {self.platform.url('notify')}")
         self.platform.start_service("notify")
@@ -419,11 +279,7 @@ class Infra:
         return dict(self.platform.services) if self.platform else {}
 
     def dead(self) -> list[str]:
-        """Children that have exited on their own (a crash during the run)."""
-        out = [name for name, proc in self.notify.items() if not proc.is_running()]
-        for name, proc in (("kafka", self.kafka), ("postgres", self.postgres)):
-            if proc is not None and proc.pid is not None and not proc.is_running():
-                out.append(name)
+        out = super().dead()
         if self.baseline is not None and not self.baseline.is_running():
             out.append("baseline consumer")
         return out
@@ -441,41 +297,12 @@ class Infra:
             "bench": time.process_time(),
         }
 
-    def stop(self) -> None:
-        """Baseline consumer, notify, sink, Kafka, PostgreSQL. Each step runs even if an earlier one failed."""
-        steps: list[tuple[str, Any]] = []
+    def teardown_steps(self) -> list[tuple[str, Callable[[], object]]]:
+        """Baseline consumer, notify, sink, Kafka, PostgreSQL."""
+        first: list[tuple[str, Callable[[], object]]] = []
         if self.baseline is not None:
-            steps.append(("baseline consumer", self.baseline.stop))
-        if self.platform is not None:
-            steps.append(("notify", self.platform.stop))
-        if self.sink is not None:
-            steps.append(("webhook sink", self.sink.stop))
-        if self.kafka is not None:
-            kafka = self.kafka
-            steps.append(("kafka", lambda: kafka.stop(20.0)))
-        if self.postgres is not None:
-            steps.append(("postgres", self.postgres.stop))
-        for what, step in steps:
-            try:
-                step()
-            except Exception as exc:
-                log(f"teardown of {what} failed: {exc!r}")
-        self.platform = self.sink = self.kafka = self.postgres = None
-
-
-def _raise_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-@contextlib.contextmanager
-def signals_ignored() -> Iterator[None]:
-    """Teardown must not be interrupted half-way (that is how orphans happen)."""
-    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+            first.append(("baseline consumer", self.baseline.stop))
+        return first + super().teardown_steps()
 
 
 # --------------------------------------------------------------------------------------------- load
@@ -541,38 +368,7 @@ async def produce(producer: AIOKafkaProducer, topic: str, records: list[tuple[st
     return sent_at, partitions, time.perf_counter() - start
 
 
-class Arrivals:
-    """The sink's records (one per alert) indexed by case id."""
-
-    def __init__(self, sink: RemoteSink) -> None:
-        self.sink = sink
-        self.by_case: dict[str, list[Received]] = {}
-
-    def update(self) -> None:
-        for r in self.sink.poll():
-            self.by_case.setdefault(str(r.body.get("case_id")), []).append(r)
-
-    async def wait_all(self, case_ids: list[str], timeout: float, infra: Infra) -> tuple[float, float]:
-        """Wait until every case has an alert (or timeout). Returns (seconds waited, time.time() at the end)."""
-        t0 = time.perf_counter()
-        pending = set(case_ids)
-        last_report = t0
-        while True:
-            self.update()
-            pending = {c for c in pending if c not in self.by_case}
-            now = time.perf_counter()
-            if not pending or now - t0 > timeout:
-                return now - t0, time.time()
-            if dead := infra.dead():
-                log(f"children exited during the run: {', '.join(dead)} — see {infra.log_dir}")
-                return now - t0, time.time()
-            if now - last_report > 5:
-                log(f"  waiting for {len(pending)} alert(s) ...")
-                last_report = now
-            await asyncio.sleep(0.02)
-
-
-def analyse(sent_at: dict[str, float], arrivals: Arrivals) -> dict[str, Any]:
+def analyse(sent_at: dict[str, float], arrivals: benchkit.Arrivals) -> dict[str, Any]:
     latency: list[float] = []
     firsts: list[float] = []
     missing: list[str] = []
@@ -637,7 +433,7 @@ def stage_times(postgres: PostgresCluster) -> dict[str, tuple[float | None, ...]
     return out
 
 
-def stage_breakdown(sent_at: dict[str, float], arrivals: Arrivals,
+def stage_breakdown(sent_at: dict[str, float], arrivals: benchkit.Arrivals,
                     stages: dict[str, tuple[float | None, ...]]) -> dict[str, Any]:
     spans: dict[str, list[float]] = {
         "produced_to_handler": [],  # send → notify's routed handler starts its transaction (Kafka + consumer queue)
@@ -683,16 +479,6 @@ def handler_cycle(sent_at: dict[str, float], partitions: dict[str, int],
     return out
 
 
-def attempt_outcomes(postgres: PostgresCluster) -> dict[str, int]:
-    out: dict[str, int] = {}
-    sql = ("SELECT outcome || coalesce(': ' || left(error, 80), ''), count(*) FROM notify.attempts "
-           "GROUP BY 1 ORDER BY 2 DESC")
-    for line in postgres.psql(sql).splitlines():
-        key, _, n = line.rpartition("|")
-        out[key] = int(n)
-    return out
-
-
 # --------------------------------------------------------------------------------------------- the run
 @dataclass
 class Phase:
@@ -703,7 +489,7 @@ class Phase:
     result: dict[str, Any]
 
 
-async def run_phase(infra: Infra, producer: AIOKafkaProducer, arrivals: Arrivals, factory: RoutedFactory, *,
+async def run_phase(infra: Infra, producer: AIOKafkaProducer, arrivals: benchkit.Arrivals, factory: RoutedFactory, *,
                     name: str, path: str, n: int, rate: float | None, drain_timeout: float) -> Phase:
     assert infra.sink is not None
     topic = topics.CASE_ROUTED.name if path == "platform" else BASELINE_TOPIC
@@ -712,7 +498,7 @@ async def run_phase(infra: Infra, producer: AIOKafkaProducer, arrivals: Arrivals
     log(f"{name} {path}: {n} routed events, {how}")
     cpu0, wall0 = infra.cpu(), time.time()
     sent_at, partitions, produce_s = await produce(producer, topic, records, rate)
-    waited, done_at = await arrivals.wait_all(list(sent_at), drain_timeout, infra)
+    waited, done_at = await arrivals.wait_all(list(sent_at), drain_timeout, infra, what="alert", interval=0.02)
     cpu1 = infra.cpu()
     result = analyse(sent_at, arrivals)
     result["produce_s"] = produce_s
@@ -730,10 +516,11 @@ async def run_phase(infra: Infra, producer: AIOKafkaProducer, arrivals: Arrivals
     return Phase(name, path, sent_at, partitions, result)
 
 
-async def _measure(infra: Infra, args: argparse.Namespace) -> dict[str, Any]:
+async def measure(infra: Infra, args: argparse.Namespace) -> dict[str, Any]:
     assert infra.kafka is not None and infra.sink is not None and infra.postgres is not None
+    t0 = time.perf_counter()
     factory = RoutedFactory(args.seed, args.centers)
-    arrivals = Arrivals(infra.sink)
+    arrivals = benchkit.Arrivals(infra.sink)
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka.bootstrap_servers, client_id="bench-routing",
                                 linger_ms=PLATFORM_LINGER_MS, **PRODUCER_GUARANTEES)
     await producer.start()
@@ -768,26 +555,13 @@ async def _measure(infra: Infra, args: argparse.Namespace) -> dict[str, Any]:
                 p.result["stages_ms"] = stage_breakdown(p.sent_at, arrivals, stages)
                 if p.name == "burst":  # only in a backlog is the gap between two events the cost of one
                     p.result["handler_cycle_ms"] = handler_cycle(p.sent_at, p.partitions, stages)
-        results["platform"]["notify_attempts"] = await asyncio.to_thread(attempt_outcomes, infra.postgres)
+        results["platform"]["notify_attempts"] = await asyncio.to_thread(benchkit.attempt_outcomes, infra.postgres)
     except Exception as exc:  # diagnostics only: the run's results stand without them
         log(f"stage breakdown unavailable: {exc!r}")
     known = {c for p in phases for c in p.sent_at}
     results["unexpected_alerts"] = sum(len(v) for k, v in arrivals.by_case.items() if k not in known)
+    infra.timings["measure_s"] = time.perf_counter() - t0
     return results
-
-
-async def measure(infra: Infra, args: argparse.Namespace) -> dict[str, Any]:
-    # SIGTERM/SIGHUP like Ctrl-C (which asyncio.run handles itself): cancel the main task, unwind cleanly.
-    loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    assert task is not None
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        return await _measure(infra, args)
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-            signal.signal(sig, _raise_interrupt)
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -859,28 +633,7 @@ def print_report(res: dict[str, Any]) -> None:
           f"@rate p50 ×{fmt(rat.get('rate_p50'))}, p99 ×{fmt(rat.get('rate_p99'))}, "
           f"burst p99 ×{fmt(rat.get('burst_p99'))}")
     print(f"baseline consumer: {res['baseline_consumer_stats']}; unexpected alerts: {res['unexpected_alerts']}")
-    print(f"host: {res['host']['cpus']} CPUs, 1-min load average at start {res['loadavg_1m_start']:.1f}, "
-          f"end {res['loadavg_1m_end']:.1f} (numbers are only comparable on a quiet box)")
-    if res["git"]:
-        dirty = len(res["git"]["changed_files"])
-        print(f"code: {res['git']['head']}" + (f" + {dirty} uncommitted file(s)" if dirty else ""))
-    print(f"results: {res['results_file']}   logs: {res['log_dir']}")
-    print()
-
-
-def git_state(root: Path) -> dict[str, Any]:
-    """Which code was measured: HEAD and the files changed on top of it (notify is started from the tree)."""
-    git = shutil.which("git")
-    if git is None:
-        return {}
-    try:
-        head = subprocess.run([git, "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-        status = subprocess.run([git, "status", "--porcelain"], cwd=root, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    return {"head": head, "changed_files": [line[3:] for line in status]}
+    benchkit.print_footer(res, f"at start {res['loadavg_1m_start']:.1f}, end {res['loadavg_1m_end']:.1f}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -909,30 +662,14 @@ def main(argv: list[str] | None = None) -> int:
     secret = os.environ.get("DEMO_WEBHOOK_SECRET") or "dev-only-webhook-secret"
     started = time.time()
     t_start = time.perf_counter()
-    code = git_state(root)
+    code = benchkit.git_state(root)
     load_start = os.getloadavg()[0]
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise_interrupt)
     infra = Infra(state_dir=cache_dir() / "bench-notify", webhook_secret=secret,
                   notify_env={"HOTLINE_ENV": "local", "DEMO_WEBHOOK_SECRET": secret}, replicas=args.replicas)
-    res: dict[str, Any] | None = None
-    try:
-        infra.start()
-        t0 = time.perf_counter()
-        res = asyncio.run(measure(infra, args))
-        infra.timings["measure_s"] = time.perf_counter() - t0
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        log("interrupted; tearing down")
+    res = benchkit.measure_then_stop(infra, lambda: measure(infra, args),
+                                     stopping="notify, the sink, Kafka and PostgreSQL")
+    if res is None:
         return 130
-    finally:
-        with signals_ignored():
-            t0 = time.perf_counter()
-            log("stopping notify, the sink, Kafka and PostgreSQL ...")
-            load_end = os.getloadavg()[0]
-            baseline = infra.baseline
-            infra.stop()
-            infra.timings["teardown_s"] = time.perf_counter() - t0
-    assert res is not None
     infra.timings["total_s"] = time.perf_counter() - t_start
 
     plat, base = res["platform"], res["baseline"]
@@ -949,24 +686,10 @@ def main(argv: list[str] | None = None) -> int:
         "rate_p99": ratio(pick(plat, "rate", "latency_ms", "p99"), pick(base, "rate", "latency_ms", "p99")),
         "burst_p99": ratio(pick(plat, "burst", "latency_ms", "p99"), pick(base, "burst", "latency_ms", "p99")),
     }
-    out_dir = root / "bench-results"
-    out_dir.mkdir(exist_ok=True)
-    out_file = out_dir / f"notify-{time.strftime('%Y%m%d-%H%M%S', time.localtime(started))}.json"
-    res.update({
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "args": vars(args),
-        "directory": infra.directory,
-        "baseline_consumer_stats": baseline.stats if baseline else {},
-        "host": {"cpus": os.cpu_count(), "python": pyplatform.python_version(), "machine": pyplatform.machine()},
-        "kafka_version": KafkaBroker(cache_dir()).version,
-        "git": code,
-        "timings_s": infra.timings,
-        "loadavg_1m_start": load_start,
-        "loadavg_1m_end": load_end,
-        "results_file": str(out_file.relative_to(root)),
-        "log_dir": str(infra.log_dir),
-    })
-    out_file.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    benchkit.write_results(res, "notify", root=root, started=started, args=args, code=code, infra=infra,
+                           run={"directory": infra.directory,
+                                "baseline_consumer_stats": infra.baseline.stats if infra.baseline else {}},
+                           load={"loadavg_1m_start": load_start, "loadavg_1m_end": infra.load_at_stop})
     print_report(res)
     problems = sum(pick(path, phase, "missing") or 0 for path in (plat, base) for phase in ("warmup", "rate", "burst"))
     return 1 if problems else 0
