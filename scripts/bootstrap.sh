@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make up` / `make test` need on a fresh Debian machine: uv, the locked Python dependencies,
-# a JDK >= 17 and Maven (for Kafka's jars). PostgreSQL is installed by the devstack if absent.
+# a JDK >= 17 and Maven (for Kafka's jars), Debian's Chromium and a Thai font (for the browser tests).
+# PostgreSQL is installed by the devstack if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,16 @@ fi
 if ! command -v mvn >/dev/null 2>&1; then
   say "installing Maven (resolves Kafka's official jars from Maven Central)"
   apt_install maven
+fi
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; Playwright's own browser download
+# is not used. Without a Thai font its screenshots show boxes instead of Thai text.
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing Chromium (the browser tests drive it headless)"
+  apt_install chromium
+fi
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=th family)" ]; then
+  say "installing Thai fonts (the responder page is in Thai)"
+  apt_install fontconfig fonts-thai-tlwg
 fi
 
 uv sync --frozen --quiet
