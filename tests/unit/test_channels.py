@@ -12,12 +12,15 @@ import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import time
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from hotline_common import labels
+from hotline_common.events import SafeHours, Safety
 from hotline_fakes import FakeLine, FakeSms, FakeSmtp, serve
 from hotline_fakes.line_rules import grapheme_len
 from hotline_fakes.sms import segments
@@ -559,3 +562,44 @@ async def test_no_alert_carries_the_callers_name_phone_or_story(
     sent = [str(line.pushes()[0].messages), sms.messages()[0].text, str(mail["Subject"]),
             *(part.get_content() for part in parts if part is not None)]
     assert len(sent) == 5 and not any(THAI_PHONE.search(text) for text in sent)
+
+
+# ---- safety preferences: on every channel, before anything else ---------------------------------------------------
+
+SAFETY = ("แจ้งเหตุเงียบ ห้ามส่งข้อความที่เป็นอันตราย", "ห้ามโทรกลับ", "ขอเจ้าหน้าที่หญิง")
+
+
+async def test_the_safety_line_leads_the_line_template_and_the_place_gives_way(
+        line: FakeLine, line_channel: LineChannel) -> None:
+    alert = item(2, safety_th=SAFETY[1:])  # Bangkok's long place
+    assert (await line_channel.send(delivery(alert))).ok
+    message = line.pushes()[0].messages[0]
+    text = message["template"]["text"]
+    assert text.startswith("⚠ ห้ามโทรกลับ · ขอเจ้าหน้าที่หญิง\n") and grapheme_len(text) <= 60
+    assert "ห้ามโทรกลับ" in message["altText"]
+
+
+async def test_the_safety_line_survives_the_shortest_sms(sms: FakeSms, sms_channel: SmsChannel) -> None:
+    alert = item(2, safety_th=SAFETY, link="https://hotline.example.go.th/r/" + "x" * 90)
+    assert (await sms_channel.send(delivery(alert, address=RESPONDER_PHONE))).ok
+    [message] = sms.messages()
+    # Category and place gave way; the safety line is worth the extra segments it costs here.
+    assert alert.category_th not in message.text and "แขวง" not in message.text and message.segments <= 4
+    assert message.text.split("\n")[1] == "⚠ " + " · ".join(SAFETY) and message.text.endswith(alert.link)
+
+
+async def test_the_safety_row_comes_first_in_the_email(smtp: FakeSmtp, email_channel: EmailChannel) -> None:
+    alert = item(0, safety_th=SAFETY[1:2])
+    assert (await email_channel.send(delivery(alert, address=RESPONDER_EMAIL))).ok
+    body = smtp.messages(RESPONDER_EMAIL)[0].message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "ข้อควรระวัง / Safety: ห้ามโทรกลับ" in text and text.index("ข้อควรระวัง") < text.index("เลขเรื่อง")
+
+
+def test_labels_name_every_preference_most_restrictive_first() -> None:
+    prefs = Safety(no_callback=True, woman_officer=True, line_only=True, silent=True,
+                   safe_hours=SafeHours(start=time(9), end=time(15, 30)))
+    assert [th for th, _ in labels.safety(prefs)] == [
+        SAFETY[0], "ห้ามโทรกลับ", "ติดต่อทาง LINE เท่านั้น", "โทรได้เฉพาะ 09:00–15:30 น.", "ขอเจ้าหน้าที่หญิง"]
+    assert labels.safety(Safety()) == [] and not Safety().any and prefs.any

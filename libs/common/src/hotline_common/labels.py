@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hotline_common.events import Category, Priority, TargetGroup
+from hotline_common.events import Category, Priority, Safety, TargetGroup
 from hotline_common.events.cases import ResolveOutcome
 
 CATEGORY: dict[Category, tuple[str, str]] = {
@@ -54,6 +54,23 @@ OUTCOME: dict[ResolveOutcome, tuple[str, str]] = {
     ResolveOutcome.not_needed: ("ไม่ต้องการความช่วยเหลือ/แจ้งผิด", "no help needed or false report"),
     ResolveOutcome.other: ("อื่น ๆ", "other"),
 }
+
+
+def safety(prefs: Safety) -> list[tuple[str, str]]:
+    """What a responder must respect before acting, most restrictive first; empty when nothing was asked."""
+    found = []
+    if prefs.silent:
+        found.append(("แจ้งเหตุเงียบ ห้ามส่งข้อความที่เป็นอันตราย", "silent SOS: send nothing alarming"))
+    if prefs.no_callback:
+        found.append(("ห้ามโทรกลับ", "do not call back"))
+    if prefs.line_only:
+        found.append(("ติดต่อทาง LINE เท่านั้น", "LINE only"))
+    if prefs.safe_hours is not None:
+        window = f"{prefs.safe_hours.start:%H:%M}–{prefs.safe_hours.end:%H:%M}"
+        found.append((f"โทรได้เฉพาะ {window} น.", f"call only {window}"))
+    if prefs.woman_officer:
+        found.append(("ขอเจ้าหน้าที่หญิง", "a woman officer"))
+    return found
 
 
 def th(labels: Mapping[Any, tuple[str, str]], key: object) -> str:

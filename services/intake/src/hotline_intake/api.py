@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from hotline_common import outbox, topics
 from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
 from hotline_common.crypto import PiiVault
-from hotline_common.events import CaseReported, Location
+from hotline_common.events import CaseReported, Location, Safety
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
 from hotline_intake import repository
@@ -55,6 +55,7 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
             case_id=case_id, case_number=number, channel=body.channel, category=body.category,
             target_group=body.target_group, urgency=body.urgency, description=body.description,
             location=location, has_callback=bool(caller.phone), needs_place=body.needs_place, occurred_at=now,
+            safety=body.safety,
         )
         await repository.insert_case(
             conn, case_id=case_id, case_number=number, channel=body.channel.value, category=body.category.value,
@@ -62,7 +63,7 @@ async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipa
             tambon_code=location.tambon_code, lat=location.lat, lon=location.lon,
             description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
             caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
-            needs_place=body.needs_place,
+            needs_place=body.needs_place, safety=body.safety.model_dump(mode="json"),
             caller_phone_key=vault.lookup_hash(caller.phone) if caller.phone else None,
             status="reported", reported_by=principal.subject, created_at=now, updated_at=now,
         )
@@ -105,7 +106,8 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrinc
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
         category=row["category"], target_group=row["target_group"], urgency=row["urgency"],
         description=vault.open(row["description_enc"]) or "", tambon_code=row["tambon_code"],
-        lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), created_at=row["created_at"],
+        lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), safety=Safety(**row["safety"]),
+        created_at=row["created_at"],
         timeline=[TimelineEntry(event_id=e["event_id"], type=e["type"], occurred_at=e["occurred_at"],
                                 detail=e["detail"]) for e in events],
     )

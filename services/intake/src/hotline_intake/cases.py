@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hotline_common import thai_time
-from hotline_common.events import Category, Channel, Priority, TargetGroup
+from hotline_common.events import Category, Channel, Priority, Safety, TargetGroup
 from hotline_gazetteer import gazetteer
 
 
@@ -65,6 +65,8 @@ class CaseIn(BaseModel):
     urgency: Priority | None = None
     location: LocationIn
     caller: Caller | None = None
+    safety: Safety = Field(default_factory=Safety, description="how to contact the person safely; every responder "
+                           "sees it before acting")
     needs_place: bool = Field(default=False, description="the person needs a place to stay (shelter referral)")
 
 
@@ -94,6 +96,7 @@ class CaseView(BaseModel):
     lat: float | None
     lon: float | None
     caller: Caller | None
+    safety: Safety
     created_at: datetime
     timeline: list[TimelineEntry]
 

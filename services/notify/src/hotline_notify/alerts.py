@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hotline_common import labels, thai_time
-from hotline_common.events import Category, Priority
+from hotline_common.events import Category, Priority, Safety
 from hotline_notify.channels.base import AlertItem
 from hotline_notify.links import Links
 
@@ -42,6 +42,7 @@ def item_for(alert: dict[str, Any], links: Links) -> AlertItem:
         decline_data=links.postback("decline", alert["alert_id"]),
         ack_deadline_th=_local_time(deadline) if deadline and alert["kind"] != "visit_reminder" else None,
         tambon_code=payload.get("tambon_code"), unit_id=alert["center_id"],
+        safety_th=tuple(th for th, _ in labels.safety(Safety(**payload.get("safety") or {}))),
     )
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hotline_common import labels, thai_time
-from hotline_common.events import Category, Priority, ResolveOutcome
+from hotline_common.events import Category, Priority, ResolveOutcome, Safety
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
 from hotline_notify.contact import Contact, ContactClient, ContactUnavailable
@@ -90,6 +90,7 @@ async def show(request: Request, token: str, done: str | None = None, refused: s
     return _page(request, {
         "token": token, "case": case, "payload": payload, "current": current, "mine": mine,
         "contact": contact, "contact_error": contact_error,
+        "safety": labels.safety(Safety(**case["safety"])),
         "priority": priority.value, "priority_label": labels.PRIORITY[priority],
         "category_label": labels.CATEGORY[category], "status_label": STATUS.get(case["status"], (case["status"],) * 2),
         "ack_deadline": _local(case["ack_deadline"]), "visit_deadline": _local(case["visit_deadline"]),

@@ -22,17 +22,18 @@ async def start_routing(conn: asyncpg.Connection, **row: Any) -> None:
     """The case's current routing becomes this one: step 0, alerting (a decline or re-route starts over)."""
     await conn.execute(
         "INSERT INTO cases (case_id, case_number, routed_event_id, routed_at, attempt, category, priority, "
-        "  tambon_code, center_id, agency_id, unit_name_th, ack_deadline, policy) "
-        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+        "  tambon_code, center_id, agency_id, unit_name_th, ack_deadline, policy, safety) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
         "ON CONFLICT (case_id) DO UPDATE SET routed_event_id = EXCLUDED.routed_event_id, "
         "  routed_at = EXCLUDED.routed_at, attempt = EXCLUDED.attempt, priority = EXCLUDED.priority, "
         "  center_id = EXCLUDED.center_id, agency_id = EXCLUDED.agency_id, unit_name_th = EXCLUDED.unit_name_th, "
-        "  ack_deadline = EXCLUDED.ack_deadline, policy = EXCLUDED.policy, step = 0, level = 1, "
+        "  ack_deadline = EXCLUDED.ack_deadline, policy = EXCLUDED.policy, safety = EXCLUDED.safety, step = 0, "
+        "  level = 1, "
         "  status = 'alerting', acknowledged_by = NULL, acknowledged_at = NULL, visit_deadline = NULL, "
         "  updated_at = now()",
         row["case_id"], row["case_number"], row["routed_event_id"], row["routed_at"], row["attempt"],
         row["category"], row["priority"], row["tambon_code"], row["center_id"], row["agency_id"],
-        row["unit_name_th"], row["ack_deadline"], row["policy"],
+        row["unit_name_th"], row["ack_deadline"], row["policy"], row["safety"],
     )
 
 

@@ -82,7 +82,7 @@ class Workflow:
             routed_at=routed.occurred_at, attempt=routed.attempt, category=routed.category.value,
             priority=routed.priority.value, tambon_code=routed.tambon_code, center_id=routed.center_id,
             agency_id=routed.agency_id, unit_name_th=routed.center_name_th or routed.agency_name_th,
-            ack_deadline=deadline, policy=escalation.to_json(policy))
+            ack_deadline=deadline, policy=escalation.to_json(policy), safety=routed.safety.model_dump(mode="json"))
         first = escalation.steps(policy)[0]
         people = self.directory.targets(first.targets, unit, now)
         case = await repository.get_case(conn, routed.case_id)
@@ -258,7 +258,7 @@ class Workflow:
                 "place_th": tambon.path_th() if tambon else case["tambon_code"],
                 "lat": tambon.lat if tambon else None, "lon": tambon.lon if tambon else None,
                 "unit_name_th": case["unit_name_th"],
-                "ack_deadline": deadline.isoformat() if deadline else None}
+                "ack_deadline": deadline.isoformat() if deadline else None, "safety": case["safety"]}
 
     async def _nobody(self, conn: asyncpg.Connection, case: asyncpg.Record, unit: uuid.UUID | None,
                       why: str) -> None:

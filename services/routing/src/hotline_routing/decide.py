@@ -15,6 +15,7 @@ from hotline_common.events import (
     CenterRecord,
     Priority,
     RoutingExplanation,
+    Safety,
     TargetGroup,
 )
 from hotline_common.events.cases import CenterRule, UnroutableReason
@@ -125,7 +126,7 @@ def decide(case: CaseReported, *, centers: CenterIndex, agencies: AgencyIndex, r
 
 
 def routed_event(case_id: uuid.UUID, case_number: str, routed: Routed, *, reported_event_id: uuid.UUID,
-                 attempt: int = 1, tried: Collection[uuid.UUID] = ()) -> CaseRouted:
+                 attempt: int = 1, tried: Collection[uuid.UUID] = (), safety: Safety | None = None) -> CaseRouted:
     """The decision as notify and intake read it: no caller data, no description — what, where, who, by when."""
     center, agency = routed.center, routed.agency
     return CaseRouted(
@@ -138,4 +139,5 @@ def routed_event(case_id: uuid.UUID, case_number: str, routed: Routed, *, report
         agency_type=agency.agency.agency_type.value if agency else None,
         agency_name_th=agency.agency.name_th if agency else None, ack_deadline=routed.ack_deadline,
         attempt=attempt, tried_center_ids=list(tried), explanation=routed.explanation(),
+        safety=safety or Safety(),
     )

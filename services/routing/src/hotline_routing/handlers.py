@@ -30,7 +30,7 @@ async def _publish(conn: asyncpg.Connection, runtime: Runtime, case: CaseReporte
     """Record the decision and publish it, in the caller's transaction."""
     if isinstance(decision, Routed):
         event = routed_event(case.case_id, case.case_number, decision, reported_event_id=case.event_id,
-                             attempt=attempt, tried=tried)
+                             attempt=attempt, tried=tried, safety=case.safety)
         if priority_reasons is not None and event.explanation is not None:  # re-routing: the first assessment stands
             event = event.model_copy(update={"explanation": event.explanation.model_copy(
                 update={"priority_reasons": priority_reasons})})

@@ -18,6 +18,8 @@ from hotline_common.events.cases import (
     Priority,
     ResolveOutcome,
     RoutingExplanation,
+    SafeHours,
+    Safety,
     TambonCandidate,
     TargetGroup,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "ResponderRecord",
     "RotaRecord",
     "RoutingExplanation",
+    "SafeHours",
+    "Safety",
     "TambonCandidate",
     "TargetGroup",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -70,6 +70,34 @@ class Location(BaseModel):
                              "'ต.สันกลาง อ.พาน จ.เชียงราย'; routing resolves it when nothing more precise is known")
 
 
+class SafeHours(BaseModel):
+    """A window (Asia/Bangkok time) when calling the person is safe, e.g. 09:00–15:00 while the abuser is at work.
+    An end before the start runs past midnight."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: time
+    end: time
+
+
+class Safety(BaseModel):
+    """How the person may be contacted without putting them at risk. It travels with the case to every responder,
+    who sees it before acting. It names no one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    no_callback: bool = Field(default=False, description="do not call back (ห้ามโทรกลับ)")
+    safe_hours: SafeHours | None = Field(default=None, description="call only in this window (โทรได้เฉพาะเวลา)")
+    line_only: bool = Field(default=False, description="contact by LINE only (ติดต่อทาง LINE เท่านั้น)")
+    woman_officer: bool = Field(default=False, description="a woman officer, please (ขอเจ้าหน้าที่หญิง)")
+    silent: bool = Field(default=False, description="a silent SOS: the person could not speak or write freely "
+                         "(แจ้งเหตุเงียบ)")
+
+    @property
+    def any(self) -> bool:
+        return self != Safety()
+
+
 class CaseReported(CaseEvent):
     """A case accepted by intake. Holds no caller name or phone: those stay encrypted in intake."""
 
@@ -83,6 +111,7 @@ class CaseReported(CaseEvent):
     location: Location
     needs_place: bool = Field(default=False, description="the person needs a place to stay (a shelter referral)")
     has_callback: bool = False
+    safety: Safety = Field(default_factory=Safety, description="how to contact the person safely")
 
 
 CenterRule = Literal["own_tambon", "nearest_same_amphoe", "nearest_same_province", "nearest_any", "one_home",
@@ -138,6 +167,8 @@ class CaseRouted(CaseEvent):
     attempt: int = Field(default=1, ge=1, description="1 for the first routing, +1 for each re-routing")
     tried_center_ids: list[uuid.UUID] = Field(default_factory=list, description="centers tried before this one")
     explanation: RoutingExplanation | None = None
+    safety: Safety = Field(default_factory=Safety, description="the reported case's safety preferences, for "
+                           "every responder alerted")
 
 
 class TambonCandidate(BaseModel):

@@ -35,6 +35,11 @@ class AlertItem:
     ack_deadline_th: str | None = None  # "ภายใน 03:15 น." — local time, for the message text
     tambon_code: str | None = None  # for receiving systems (webhook)
     unit_id: uuid.UUID | None = None  # the center (or agency) alerted about
+    safety_th: tuple[str, ...] = ()  # the person's safety preferences ("ห้ามโทรกลับ"): shown before anything else
+
+    @property
+    def safety_line(self) -> str | None:
+        return "⚠ " + " · ".join(self.safety_th) if self.safety_th else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +48,7 @@ class AlertItem:
             "category_th": self.category_th, "place_th": self.place_th, "unit_name_th": self.unit_name_th,
             "kind": self.kind, "level": self.level, "link": self.link, "ack_deadline_th": self.ack_deadline_th,
             "tambon_code": self.tambon_code, "unit_id": str(self.unit_id) if self.unit_id else None,
+            "safety_th": list(self.safety_th),
         }
 
 

@@ -87,7 +87,8 @@ def _kind_th(item: AlertItem) -> str:
 
 
 def _rows(item: AlertItem) -> list[tuple[str, str]]:
-    rows = [("เลขเรื่อง / Case", item.case_number),
+    rows = [("ข้อควรระวัง / Safety", " · ".join(item.safety_th))] if item.safety_th else []
+    rows += [("เลขเรื่อง / Case", item.case_number),
             ("ความเร่งด่วน / Priority", f"{item.priority} {item.priority_th}"),
             ("ประเภท / Category", f"{item.category_th} ({item.category})"),
             ("พื้นที่ / Area", item.place_th)]

@@ -173,11 +173,12 @@ def _title(item: AlertItem) -> str:
 
 
 def _text(item: AlertItem) -> str:
-    """Category, place and deadline within 60 clusters: the place loses its province, then its district."""
+    """The safety preferences first, then category, place and deadline within 60 clusters: the place loses its
+    province, then its district, then goes."""
     deadline = f"ตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th else None
     text = ""
-    for place in _shorter_places(item.place_th):
-        text = "\n".join(x for x in (item.category_th, place, deadline) if x)
+    for place in [*_shorter_places(item.place_th), None]:
+        text = "\n".join(x for x in (item.safety_line, item.category_th, place, deadline) if x)
         if len(clusters(text)) <= TEXT_MAX_WITH_TITLE:
             return text
     return _clip(text, TEXT_MAX_WITH_TITLE)
@@ -192,7 +193,8 @@ def _sentence(item: AlertItem) -> str:
     """The alt text: what a lock screen shows, a whole Thai sentence."""
     unit = f" ส่งถึง{item.unit_name_th}" if item.unit_name_th else ""
     deadline = f" กรุณาตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th else " กรุณาตอบรับโดยเร็ว"
-    return (f"{_kind(item)} {item.priority_th} ({item.priority}) เลขที่ {item.case_number} "
+    safety = f" {item.safety_line}" if item.safety_line else ""
+    return (f"{_kind(item)} {item.priority_th} ({item.priority}) เลขที่ {item.case_number}{safety} "
             f"{item.category_th} ที่ {item.place_th}{unit}{deadline}")
 
 

@@ -71,16 +71,18 @@ def _one(item: AlertItem) -> str:
     head = f"[{item.priority}] {_kind(item)} {item.case_number}"
     places = [p.replace(" › ", " ") for p in _shorter_places(item.place_th)]
     for place in [*places, None]:
-        text = "\n".join(x for x in (head, item.category_th, place, item.link) if x)
+        text = "\n".join(x for x in (head, item.safety_line, item.category_th, place, item.link) if x)
         if ucs2_units(text) <= ONE_ALERT_UNITS:
             return text
-    return f"{head}\n{item.link}"  # a link this long leaves no room: the page has the rest
+    # A link this long leaves no room: the page has the rest, but never at the cost of the safety line.
+    return "\n".join(x for x in (head, item.safety_line, item.link) if x)
 
 
 def _many(items: tuple[AlertItem, ...] | list[AlertItem]) -> str:
     text = f"1300: มี {len(items)} เรื่องแจ้งเตือนถึงคุณ"
     for shown, item in enumerate(items):
-        line = f"\n[{item.priority}] {item.case_number} {item.link}"
+        warn = " ⚠" if item.safety_th else ""  # the page shows what to respect
+        line = f"\n[{item.priority}] {item.case_number}{warn} {item.link}"
         tail = f"\nและอีก {len(items) - shown} เรื่อง"
         is_last = shown == len(items) - 1
         if ucs2_units(text + line + ("" if is_last else tail)) > MAX_UNITS:
