@@ -10,18 +10,17 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from hotline_common import outbox, topics
 from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
+from hotline_common.contact import Caller, ContactView
 from hotline_common.crypto import PiiVault
 from hotline_common.events import CaseReported, Location, Safety
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
 from hotline_intake import repository
 from hotline_intake.cases import (
-    Caller,
     CaseAccepted,
     CaseIn,
     CaseView,
     ContactAccess,
-    ContactView,
     TimelineEntry,
     case_number,
     year_be,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hotline_common import thai_time
+from hotline_common.contact import Caller
 from hotline_common.events import Category, Channel, Priority, Safety, TargetGroup
 from hotline_gazetteer import gazetteer
 
@@ -44,13 +45,6 @@ class LocationIn(BaseModel):
             if gazetteer().nearest(self.lat, self.lon) is None:
                 raise ValueError(f"position {self.lat}, {self.lon} is outside Thailand")
         return self
-
-
-class Caller(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{2,19}$")
 
 
 class CaseIn(BaseModel):
@@ -99,16 +93,6 @@ class CaseView(BaseModel):
     safety: Safety
     created_at: datetime
     timeline: list[TimelineEntry]
-
-
-class ContactView(BaseModel):
-    """What the responder who took the case needs to reach the person: shown to them only, every opening audited."""
-
-    case_id: uuid.UUID
-    case_number: str
-    caller: Caller | None
-    address_text: str | None = Field(description="the place in the caller's own words")
-    description: str
 
 
 class ContactAccess(BaseModel):

@@ -7,23 +7,12 @@ import asyncio
 import uuid
 
 import httpx
-from pydantic import BaseModel
 
 from hotline_common.auth import Role, issue_token
+from hotline_common.contact import ContactView
 
 # Intake learns of the acknowledgement from Kafka a moment after notify records it; the page waits that long.
 CATCH_UP_SECONDS = (0.2, 0.4, 0.8, 1.6)
-
-
-class CallerDetails(BaseModel):
-    name: str | None = None
-    phone: str | None = None
-
-
-class Contact(BaseModel):
-    caller: CallerDetails | None
-    address_text: str | None
-    description: str
 
 
 class ContactUnavailable(Exception):
@@ -42,7 +31,7 @@ class ContactClient:
     async def stop(self) -> None:
         await self.client.aclose()
 
-    async def fetch(self, case_id: uuid.UUID, responder_id: uuid.UUID) -> Contact:
+    async def fetch(self, case_id: uuid.UUID, responder_id: uuid.UUID) -> ContactView:
         # A one-minute token in the responder's own name: intake checks that they hold the case, not that notify
         # says so, and its audit names the responder.
         token = issue_token(self.jwt_secret, subject=f"responder-page:{responder_id}", role=Role.responder,
@@ -54,7 +43,7 @@ class ContactClient:
             except httpx.HTTPError as exc:
                 raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from None
             if response.status_code == 200:
-                return Contact.model_validate(response.json())
+                return ContactView.model_validate(response.json())
             if response.status_code != 403 or wait is None:
                 raise ContactUnavailable(f"intake answered {response.status_code}")
             await asyncio.sleep(wait)

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hotline_common import labels, thai_time
+from hotline_common.contact import ContactView
 from hotline_common.events import Category, Priority, ResolveOutcome, Safety
 from hotline_common.runtime import Runtime
 from hotline_notify import repository
-from hotline_notify.contact import Contact, ContactClient, ContactUnavailable
+from hotline_notify.contact import ContactClient, ContactUnavailable
 from hotline_notify.links import LinkError, Links
 from hotline_notify.workflow import ActionRefused, Workflow
 
@@ -79,7 +80,7 @@ async def show(request: Request, token: str, done: str | None = None, refused: s
     priority, category = Priority(case["priority"]), Category(case["category"])
     current = case["routed_event_id"] == alert["routed_event_id"]
     mine = case["acknowledged_by"] == alert["responder_id"]
-    contact: Contact | None = None
+    contact: ContactView | None = None
     contact_error = False
     if current and mine and case["status"] == "acknowledged":
         contacts: ContactClient = runtime.extras["contacts"]

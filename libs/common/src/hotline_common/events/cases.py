@@ -93,10 +93,6 @@ class Safety(BaseModel):
     silent: bool = Field(default=False, description="a silent SOS: the person could not speak or write freely "
                          "(แจ้งเหตุเงียบ)")
 
-    @property
-    def any(self) -> bool:
-        return self != Safety()
-
 
 class CaseReported(CaseEvent):
     """A case accepted by intake. Holds no caller name or phone: those stay encrypted in intake."""
