@@ -21,7 +21,7 @@ from hotline_fakes.sms import DEFAULT_API_KEY
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 SERVICES = ("intake", "registry", "routing", "notify")
-SHARED_SECRETS = ("JWT_SECRET", "PII_ENCRYPTION_KEY", "DEMO_WEBHOOK_SECRET", "DEMO_PASSWORD")
+SHARED_SECRETS = ("JWT_SECRET", "PII_ENCRYPTION_KEY", "PII_LOOKUP_KEY", "DEMO_WEBHOOK_SECRET", "DEMO_PASSWORD")
 INTERPOLATION = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}$")
 
 

@@ -62,7 +62,7 @@ def test_table_never_prints_secret_defaults() -> None:
     for secret in (DEV_JWT_SECRET, DEV_PII_KEY, DEV_WEBHOOK_SECRET, DEV_DEMO_PASSWORD):
         assert secret not in table
     rows = table_rows(table)
-    for env in ("JWT_SECRET", "PII_ENCRYPTION_KEY", "DEMO_WEBHOOK_SECRET", "DEMO_PASSWORD"):
+    for env in ("JWT_SECRET", "PII_ENCRYPTION_KEY", "PII_LOOKUP_KEY", "DEMO_WEBHOOK_SECRET", "DEMO_PASSWORD"):
         assert rows[env][1] == settings_doc.SECRET_DEFAULT
 
 
@@ -91,11 +91,13 @@ def test_production_refuses_the_dev_jwt_secret(clean_env: pytest.MonkeyPatch) ->
     clean_env.setenv("HOTLINE_ENV", "production")
     clean_env.setenv("PII_ENCRYPTION_KEY", "cHJvZC1waWkta2V5LTMyLWJ5dGVzLWxvbmchISEhISE=")
     clean_env.setenv("DEMO_WEBHOOK_SECRET", "prod-webhook-secret")
+    clean_env.setenv("PII_LOOKUP_KEY", "prod-lookup-key-from-the-vault")
     with pytest.raises(ValidationError) as refused:
         IntakeSettings()
     message = str(refused.value)
     assert "JWT_SECRET" in message
     assert "PII_ENCRYPTION_KEY" not in message and "DEMO_WEBHOOK_SECRET" not in message
+    assert "PII_LOOKUP_KEY" not in message
     # ... and accepts a real one.
     clean_env.setenv("JWT_SECRET", "a-real-production-secret-from-the-vault")
     assert IntakeSettings().env == "production"

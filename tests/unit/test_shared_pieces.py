@@ -60,14 +60,30 @@ def test_webhook_signature_is_hmac_sha256_of_the_raw_body() -> None:
     assert not verify("s3cret", body, None)
 
 
+OTHER_KEY = "ZmYtb3RoZXIta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXM="
+
+
 def test_personal_data_is_sealed_and_the_lookup_hash_is_stable() -> None:
-    vault = PiiVault(DEV_PII_KEY)
+    vault = PiiVault(DEV_PII_KEY, "lookup")
     sealed = vault.seal("สมศรี ใจดี")
     assert sealed is not None and "สมศรี".encode() not in sealed
     assert vault.open(sealed) == "สมศรี ใจดี"
     assert vault.lookup_hash("0812345678") == vault.lookup_hash("0812345678")
-    assert vault.lookup_hash("0812345678") != PiiVault(
-        "ZmYtb3RoZXIta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXM=").lookup_hash("0812345678")
+    assert vault.lookup_hash("0812345678") != PiiVault(DEV_PII_KEY, "another").lookup_hash("0812345678")
+
+
+def test_a_rotated_key_opens_old_data_reseals_it_and_keeps_the_lookup_hash() -> None:
+    old = PiiVault(DEV_PII_KEY, "lookup")
+    sealed = old.seal("0812345678")
+    assert sealed is not None
+    rotated = PiiVault(f"{OTHER_KEY}, {DEV_PII_KEY}", "lookup")
+    assert rotated.open(sealed) == "0812345678"  # the old key still opens
+    resealed = rotated.rotate(sealed)
+    assert resealed is not None and rotated.rotate(resealed) is None  # now under the newest key
+    assert PiiVault(OTHER_KEY, "lookup").open(resealed) == "0812345678"  # the old key can be dropped
+    assert rotated.lookup_hash("0812345678") == old.lookup_hash("0812345678")
+    with pytest.raises(ValueError, match="no key"):
+        PiiVault(" , ", "lookup")
 
 
 def test_case_status_only_moves_forward() -> None:

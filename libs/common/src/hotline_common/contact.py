@@ -7,11 +7,13 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline_common.text import PlainText
+
 
 class Caller(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, max_length=200)
+    name: PlainText | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{2,19}$")
 
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Dev-only defaults: they make `make up` work out of the box and are refused when HOTLINE_ENV=production.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # base64 of a 32-byte dev key
+DEV_PII_LOOKUP_KEY = "dev-only-pii-lookup-key"
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
 DEV_DEMO_PASSWORD = "hotline-demo"
 
@@ -47,7 +48,13 @@ class ServiceSettings(BaseSettings):
     )
     jwt_ttl_seconds: int = shared("JWT_TTL_SECONDS", 8 * 3600, "Lifetime of an access token (one shift).")
     pii_encryption_key: SecretStr = shared(
-        "PII_ENCRYPTION_KEY", SecretStr(DEV_PII_KEY), "Fernet key (urlsafe base64, 32 bytes) for personal data."
+        "PII_ENCRYPTION_KEY", SecretStr(DEV_PII_KEY), "Fernet keys (urlsafe base64, 32 bytes) for personal data, "
+        "comma-separated, newest first: the first seals, all open. To rotate, put a new key first, run "
+        "`hotline-intake rotate-pii`, then drop the old one."
+    )
+    pii_lookup_key: SecretStr = shared(
+        "PII_LOOKUP_KEY", SecretStr(DEV_PII_LOOKUP_KEY), "Key of the keyed hash that recognises a repeat caller's "
+        "phone (in intake and in events); kept apart from the encryption keys so rotating them keeps the hashes."
     )
     demo_webhook_secret: SecretStr = shared(
         "DEMO_WEBHOOK_SECRET", SecretStr(DEV_WEBHOOK_SECRET), "HMAC secret of the demo responders' webhook."
@@ -77,6 +84,7 @@ class ServiceSettings(BaseSettings):
             dev = {
                 "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
                 "PII_ENCRYPTION_KEY": (self.pii_encryption_key, DEV_PII_KEY),
+                "PII_LOOKUP_KEY": (self.pii_lookup_key, DEV_PII_LOOKUP_KEY),
                 "DEMO_WEBHOOK_SECRET": (self.demo_webhook_secret, DEV_WEBHOOK_SECRET),
             }
             bad = [name for name, (value, default) in dev.items() if value.get_secret_value() == default]

@@ -8,28 +8,18 @@ import uuid
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request, status
 
-from hotline_common import outbox, topics
 from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
 from hotline_common.contact import Caller, ContactView
 from hotline_common.crypto import PiiVault
-from hotline_common.events import CaseReported, Location, Safety
-from hotline_common.events.base import utcnow
+from hotline_common.events import Safety
 from hotline_common.runtime import Runtime
-from hotline_intake import repository
-from hotline_intake.cases import (
-    CaseAccepted,
-    CaseIn,
-    CaseView,
-    ContactAccess,
-    TimelineEntry,
-    case_number,
-    year_be,
-)
+from hotline_intake import repository, service
+from hotline_intake.cases import CaseAccepted, CaseIn, CaseView, ContactAccess, TimelineEntry
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 Reporter = require_role(Role.operator, Role.supervisor, Role.center_staff)
-Reader = require_role(Role.operator, Role.supervisor, Role.admin)
-ContactReader = require_role(Role.operator, Role.supervisor, Role.responder)
+Reader = require_role(Role.operator, Role.supervisor, Role.admin, Role.center_staff)
+ContactReader = require_role(Role.operator, Role.supervisor, Role.responder, Role.center_staff)
 Auditor = require_role(Role.supervisor, Role.admin)
 log = logging.getLogger(__name__)
 
@@ -39,38 +29,12 @@ def _runtime(request: Request) -> tuple[Runtime, PiiVault]:
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseAccepted, dependencies=[Reporter],
-             summary="Report a case (รับแจ้งเหตุ)")
+             summary="Report a case (รับแจ้งเหตุ); center staff register walk-ins for their center")
 async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipal) -> CaseAccepted:
     runtime, vault = _runtime(request)
-    now = utcnow()
-    case_id = uuid.uuid4()
-    caller = body.caller or Caller()
-    location = Location(**body.location.model_dump())
-    # The case, its first timeline entry and its event commit together or not at all (the outbox).
-    async with runtime.db.acquire() as conn:
-        number = case_number(year_be(now), await repository.next_case_seq(conn, year_be(now)))
-    async with runtime.transaction() as conn:
-        event = CaseReported(
-            case_id=case_id, case_number=number, channel=body.channel, category=body.category,
-            target_group=body.target_group, urgency=body.urgency, description=body.description,
-            location=location, has_callback=bool(caller.phone), needs_place=body.needs_place, occurred_at=now,
-            safety=body.safety,
-        )
-        await repository.insert_case(
-            conn, case_id=case_id, case_number=number, channel=body.channel.value, category=body.category.value,
-            target_group=body.target_group.value, urgency=body.urgency.value if body.urgency else None,
-            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon,
-            description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
-            caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
-            needs_place=body.needs_place, safety=body.safety.model_dump(mode="json"),
-            caller_phone_key=vault.lookup_hash(caller.phone) if caller.phone else None,
-            status="reported", reported_by=principal.subject, created_at=now, updated_at=now,
-        )
-        await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type="reported",
-                                   occurred_at=now, detail={"channel": body.channel.value,
-                                                            "case_number": number})
-        await outbox.enqueue(conn, topics.CASE_REPORTED, event, source=runtime.source)
-    return CaseAccepted(case_id=case_id, case_number=number, status="reported")
+    reporter = service.reporter_of(principal)
+    body = service.walk_in_defaults(body, reporter, runtime.extras["centers"])
+    return await service.report(runtime, vault, body, reporter)
 
 
 async def _audit(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal, purpose: str) -> None:
@@ -79,13 +43,6 @@ async def _audit(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Princi
                                            role=principal.role.value, purpose=purpose)
     log.info("caller details of case %s opened by %s (%s, %s)", case_id, principal.subject, principal.role.value,
              purpose)
-
-
-async def _case(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record:
-    row = await repository.get_case(conn, case_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
-    return row
 
 
 def _caller(vault: PiiVault, row: asyncpg.Record) -> Caller | None:
@@ -97,15 +54,16 @@ def _caller(vault: PiiVault, row: asyncpg.Record) -> Caller | None:
 async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> CaseView:
     runtime, vault = _runtime(request)
     async with runtime.db.acquire() as conn:
-        row = await _case(conn, case_id)
+        row = await service.case_for(conn, case_id, principal)
         events = await repository.timeline(conn, case_id)
-        if row["caller_name_enc"] is not None or row["caller_phone_enc"] is not None:
+        if any(row[c] is not None for c in ("caller_name_enc", "caller_phone_enc", "national_id_enc")):
             await _audit(conn, case_id, principal, "case_view")
     return CaseView(
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
         category=row["category"], target_group=row["target_group"], urgency=row["urgency"],
         description=vault.open(row["description_enc"]) or "", tambon_code=row["tambon_code"],
-        lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), safety=Safety(**row["safety"]),
+        lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), national_id=vault.open(row["national_id_enc"]),
+        safety=Safety(**row["safety"]),
         created_at=row["created_at"],
         timeline=[TimelineEntry(event_id=e["event_id"], type=e["type"], occurred_at=e["occurred_at"],
                                 detail=e["detail"]) for e in events],
@@ -117,7 +75,7 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrinc
 async def get_contact(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> ContactView:
     runtime, vault = _runtime(request)
     async with runtime.db.acquire() as conn:
-        row = await _case(conn, case_id)
+        row = await service.case_for(conn, case_id, principal)
         if principal.role is Role.responder:
             # Only the responder who took the case, and only while it is theirs: not the others alerted, not
             # after it is resolved. Intake decides from its own timeline rather than trusting the asker.

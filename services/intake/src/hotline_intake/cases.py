@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hotline_common import thai_time
+from hotline_common import thai_id, thai_time
 from hotline_common.contact import Caller
 from hotline_common.events import Category, Channel, Priority, Safety, TargetGroup
+from hotline_common.text import PlainText
 from hotline_gazetteer import gazetteer
 
 
@@ -24,8 +25,8 @@ class LocationIn(BaseModel):
                                     description="6-digit DOPA sub-district code, e.g. 570511")
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    text: str | None = Field(default=None, min_length=2, max_length=300,
-                             description="free-text address, e.g. ต.สันกลาง อ.พาน จ.เชียงราย")
+    text: PlainText | None = Field(
+        default=None, min_length=2, max_length=300, description="free-text address, e.g. ต.สันกลาง อ.พาน จ.เชียงราย")
 
     @field_validator("tambon_code")
     @classmethod
@@ -47,6 +48,14 @@ class LocationIn(BaseModel):
         return self
 
 
+def national_id(text: str) -> str:
+    return thai_id.validate(text)
+
+
+FreeText = Annotated[PlainText, Field(min_length=1, max_length=8000)]
+NationalId = Annotated[str, AfterValidator(national_id)]
+
+
 class CaseIn(BaseModel):
     """A report as an operator (or a channel) submits it."""
 
@@ -55,10 +64,14 @@ class CaseIn(BaseModel):
     channel: Channel = Channel.hotline
     category: Category
     target_group: TargetGroup
-    description: Annotated[str, Field(min_length=1, max_length=8000)]
+    description: FreeText
     urgency: Priority | None = None
-    location: LocationIn
+    location: LocationIn | None = Field(default=None, description="where the person is; center staff may leave it "
+                                        "out for their own center's sub-district")
     caller: Caller | None = None
+    national_id: NationalId | None = Field(default=None, description="the person's 13-digit Thai national ID, if "
+                                           "given (checked with its check digit; sealed, masked outside the case "
+                                           "view)", examples=["1-1037-02071-81-1"])
     safety: Safety = Field(default_factory=Safety, description="how to contact the person safely; every responder "
                            "sees it before acting")
     needs_place: bool = Field(default=False, description="the person needs a place to stay (shelter referral)")
@@ -90,6 +103,7 @@ class CaseView(BaseModel):
     lat: float | None
     lon: float | None
     caller: Caller | None
+    national_id: str | None = Field(description="unmasked here only: this view is audited")
     safety: Safety
     created_at: datetime
     timeline: list[TimelineEntry]

@@ -28,8 +28,10 @@ router = KafkaRouter()
 OPTIONS = consumer_options("intake")
 
 
-async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any]) -> None:
-    """Idempotent: the event id is the timeline row's key, and the status moves only forward."""
+async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any],
+                 center_id: Any = None) -> None:
+    """Idempotent: the event id is the timeline row's key, and the status moves only forward. `center_id`: the
+    center the case now belongs to (its staff see it)."""
     async with runtime.transaction() as conn:
         case = await repository.get_case_for_update(conn, case_id)
         if case is None:  # an event about a case this intake never took (another environment): nothing to do
@@ -39,6 +41,8 @@ async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, det
             new = next_status(case["status"], type)
             if new != case["status"]:
                 await repository.set_status(conn, case_id, new)
+            if center_id is not None:
+                await repository.set_center(conn, case_id, center_id)
 
 
 @router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
@@ -48,7 +52,7 @@ async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> Non
         "agency_id": str(event.agency_id) if event.agency_id else None, "agency_name_th": event.agency_name_th,
         "priority": event.priority, "distance_km": event.distance_km, "rule": event.rule, "attempt": event.attempt,
         "tambon_code": event.tambon_code,
-        "ack_deadline": event.ack_deadline.isoformat() if event.ack_deadline else None})
+        "ack_deadline": event.ack_deadline.isoformat() if event.ack_deadline else None}, center_id=event.center_id)
 
 
 @router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)

@@ -52,6 +52,10 @@ async def set_status(conn: asyncpg.Connection, case_id: uuid.UUID, status: str) 
     await conn.execute("UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1", case_id, status)
 
 
+async def set_center(conn: asyncpg.Connection, case_id: uuid.UUID, center_id: uuid.UUID) -> None:
+    await conn.execute("UPDATE cases SET center_id = $2 WHERE case_id = $1", case_id, center_id)
+
+
 async def get_case(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
 

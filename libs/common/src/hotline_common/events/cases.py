@@ -95,7 +95,8 @@ class Safety(BaseModel):
 
 
 class CaseReported(CaseEvent):
-    """A case accepted by intake. Holds no caller name or phone: those stay encrypted in intake."""
+    """A case accepted by intake. Holds no caller name, phone or national ID: those stay encrypted in intake, and
+    national IDs typed into the description are masked."""
 
     ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.reported.v1"
 
@@ -108,6 +109,10 @@ class CaseReported(CaseEvent):
     needs_place: bool = Field(default=False, description="the person needs a place to stay (a shelter referral)")
     has_callback: bool = False
     safety: Safety = Field(default_factory=Safety, description="how to contact the person safely")
+    caller_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="keyed hash (HMAC-SHA256, "
+                                   "PII_LOOKUP_KEY) of the caller's phone: links a repeat caller's cases, names no one")
+    callback_ref: str | None = Field(default=None, description="where the caller's number is kept, for whoever is "
+                                     "allowed to call back: intake's `GET /v1/cases/{id}/contact` (audited)")
 
 
 CenterRule = Literal["own_tambon", "nearest_same_amphoe", "nearest_same_province", "nearest_any", "one_home",

@@ -1,0 +1,112 @@
+"""Intake's use cases, shared by every channel (the API, the operator console, LINE, walk-ins): accept a report,
+find a case, decide who may see it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from fastapi import HTTPException, status
+
+from hotline_common import outbox, thai_id, topics
+from hotline_common.auth import Principal, Role
+from hotline_common.contact import Caller
+from hotline_common.crypto import PiiVault
+from hotline_common.events import CaseReported, Channel, Location
+from hotline_common.events.base import utcnow
+from hotline_common.runtime import Runtime
+from hotline_intake import repository
+from hotline_intake.cases import CaseAccepted, CaseIn, case_number, year_be
+from hotline_intake.centers import CenterDirectory
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who takes the report: an account (`subject`), or a channel acting for the person (`line:<user>`)."""
+
+    subject: str
+    center_id: uuid.UUID | None = None  # center staff: their center (a walk-in)
+
+
+def reporter_of(principal: Principal) -> Reporter:
+    center = uuid.UUID(principal.center_id) if principal.center_id and principal.role is Role.center_staff else None
+    return Reporter(principal.subject, center)
+
+
+def unprocessable(field: str, msg: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own, naming the field at fault."""
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                         detail=[{"loc": ["body", field], "msg": msg, "type": "value_error"}])
+
+
+def walk_in_defaults(body: CaseIn, reporter: Reporter, centers: CenterDirectory) -> CaseIn:
+    """Center staff register walk-ins: the channel is walk-in and the place defaults to their center's tambon."""
+    if reporter.center_id is None:
+        if body.location is None:
+            raise unprocessable("location", "give tambon_code, lat and lon, or an address text")
+        return body
+    update: dict[str, object] = {"channel": Channel.walk_in}
+    if body.location is None:
+        tambon = centers.tambon_of(reporter.center_id)
+        if tambon is None:
+            raise unprocessable("location", "your center's sub-district is not known yet: give the location")
+        update["location"] = {"tambon_code": tambon}
+    return CaseIn.model_validate(body.model_dump(exclude_none=True) | update)
+
+
+async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Reporter, *,
+                 case_id: uuid.UUID | None = None, now: datetime | None = None) -> CaseAccepted:
+    """Accept a case: the row, its first timeline entry and `case.reported` commit together or not at all (the
+    outbox). The event carries no name, phone or national ID: a keyed hash of the phone and where to ask for it."""
+    assert body.location is not None, "walk_in_defaults fills the location in"
+    now = now or utcnow()
+    case_id = case_id or uuid.uuid4()
+    caller = body.caller or Caller()
+    location = Location(**body.location.model_dump())
+    caller_key = vault.lookup_ref(caller.phone) if caller.phone else None
+    async with runtime.db.acquire() as conn:
+        number = case_number(year_be(now), await repository.next_case_seq(conn, year_be(now)))
+    event = CaseReported(
+        case_id=case_id, case_number=number, channel=body.channel, category=body.category,
+        target_group=body.target_group, urgency=body.urgency, description=thai_id.mask_in_text(body.description),
+        location=location, has_callback=bool(caller.phone), needs_place=body.needs_place, occurred_at=now,
+        safety=body.safety, caller_key=caller_key,
+        callback_ref=f"/v1/cases/{case_id}/contact" if caller.phone else None,
+    )
+    async with runtime.transaction() as conn:
+        await repository.insert_case(
+            conn, case_id=case_id, case_number=number, channel=body.channel.value, category=body.category.value,
+            target_group=body.target_group.value, urgency=body.urgency.value if body.urgency else None,
+            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon,
+            description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
+            caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
+            national_id_enc=vault.seal(body.national_id), needs_place=body.needs_place,
+            safety=body.safety.model_dump(mode="json"),
+            caller_phone_key=vault.lookup_hash(caller.phone) if caller.phone else None,
+            reported_center_id=reporter.center_id, center_id=reporter.center_id,
+            status="reported", reported_by=reporter.subject, created_at=now, updated_at=now,
+        )
+        await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type="reported",
+                                   occurred_at=now, detail={"channel": body.channel.value, "case_number": number})
+        await outbox.enqueue(conn, topics.CASE_REPORTED, event, source=runtime.source)
+    return CaseAccepted(case_id=case_id, case_number=number, status="reported")
+
+
+async def case_for(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
+    """The case if this principal may see it. Center staff see only their own center's cases: another center's
+    is answered like a case that does not exist, so ids cannot be probed."""
+    row = await repository.get_case(conn, case_id)
+    if row is None or not may_see(principal, row):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such case")
+    return row
+
+
+def may_see(principal: Principal, row: asyncpg.Record) -> bool:
+    if principal.role is not Role.center_staff:
+        return True
+    if principal.center_id is None:
+        return False
+    own = uuid.UUID(principal.center_id)
+    return own in (row["reported_center_id"], row["center_id"])
