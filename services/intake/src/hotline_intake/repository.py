@@ -85,3 +85,17 @@ async def contact_accesses(conn: asyncpg.Connection, case_id: uuid.UUID) -> list
     return list(await conn.fetch(
         "SELECT subject, role, purpose, accessed_at FROM contact_access WHERE case_id = $1 ORDER BY access_id",
         case_id))
+
+
+async def add_note(conn: asyncpg.Connection, *, case_id: uuid.UUID, source: str, author: str, body_enc: bytes,
+                   created_at: datetime) -> int:
+    note_id: int = await conn.fetchval(
+        "INSERT INTO case_notes (case_id, source, author, body_enc, created_at) VALUES ($1, $2, $3, $4, $5) "
+        "RETURNING note_id", case_id, source, author, body_enc, created_at)
+    return note_id
+
+
+async def notes(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT note_id, source, author, body_enc, created_at FROM case_notes WHERE case_id = $1 ORDER BY note_id",
+        case_id))

@@ -94,6 +94,18 @@ async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Repo
     return CaseAccepted(case_id=case_id, case_number=number, status="reported")
 
 
+async def add_note(conn: asyncpg.Connection, vault: PiiVault, case_id: uuid.UUID, text: str, *, source: str,
+                   author: str, now: datetime | None = None) -> int:
+    """A note on the case (sealed) and a timeline entry that says one was added, without its words: the
+    timeline is shown live to everyone on the case, the words only in the audited case view."""
+    now = now or utcnow()
+    note_id = await repository.add_note(conn, case_id=case_id, source=source, author=author,
+                                        body_enc=vault.seal(text) or b"", created_at=now)
+    await repository.add_event(conn, event_id=uuid.uuid5(case_id, f"note:{note_id}"), case_id=case_id, type="note",
+                               occurred_at=now, detail={"note_id": note_id, "source": source, "author": author})
+    return note_id
+
+
 async def case_for(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal) -> asyncpg.Record:
     """The case if this principal may see it. Center staff see only their own center's cases: another center's
     is answered like a case that does not exist, so ids cannot be probed."""
