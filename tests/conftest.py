@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_WEBHOOK_SECRET
 from hotline_devstack import Platform
@@ -116,3 +118,20 @@ async def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interva
 def artifact_path(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+async def published(bootstrap: str, topic: str, key: str, *, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """The JSON payloads published on `topic` under `key` (a case id), read from the beginning; waits for one."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not found and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                found += [json.loads(r.value) for r in records if r.key == key.encode() and r.value]
+    finally:
+        await consumer.stop()
+    return found

@@ -55,6 +55,11 @@ BAD_BODIES = [
     pytest.param(a_case(description=""), 422, "description", id="empty-description"),
     pytest.param(a_case(description="ก" * 9000), 422, "description", id="description-too-long"),
     pytest.param(a_case(caller={"phone": "call me maybe"}), 422, "phone", id="bad-phone"),
+    pytest.param(a_case(description="สามีทำร้าย\x1b[2J\x07"), 422, "U+001B", id="control-character"),
+    pytest.param(a_case(caller={"name": "สมศรี\x00"}), 422, "name", id="nul-in-a-name"),
+    pytest.param(a_case(location={"text": "บ้านเลขที่ 9\x08"}), 422, "text", id="control-in-an-address"),
+    pytest.param(a_case(national_id="1103702071812"), 422, "check digit", id="national-id-check-digit"),
+    pytest.param(a_case(national_id="110370207181"), 422, "13 digits", id="national-id-12-digits"),
 ]
 
 
@@ -86,6 +91,15 @@ async def test_malformed_json_is_refused(intake: httpx.AsyncClient, intake_db: a
     r = await intake.post("/v1/cases", content=b'{"category": "drugs", ', headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "json_invalid"
+    assert await counts(intake_db) == before
+
+
+async def test_invalid_utf8_is_refused(intake: httpx.AsyncClient, intake_db: asyncpg.Connection) -> None:
+    before = await counts(intake_db)
+    body = json.dumps(a_case(), ensure_ascii=False).encode().replace("สามี".encode(), b"\xe0\xb8")
+    r = await intake.post("/v1/cases", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["detail"][0]["type"] == "invalid_utf8" and "UTF-8" in r.text
     assert await counts(intake_db) == before
 
 

@@ -26,20 +26,57 @@ DB_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnec
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413 before anything reads them."""
+    """Refuses request bodies over the limit with 413, and JSON or text bodies that are not UTF-8 with 400 saying
+    where, before anything reads them. Paths under `signed_prefixes` (webhooks that must check a signature before
+    reading anything) are only size-limited: their handler decodes the body once the signature holds."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, bulk_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, bulk_prefixes: tuple[str, ...] = (),
+                 signed_prefixes: tuple[str, ...] = ()) -> None:
         self.app, self.default_limit, self.bulk_prefixes = app, limit, bulk_prefixes
+        self.signed_prefixes = signed_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        bulk = self.bulk_prefixes and str(scope.get("path", "")).startswith(self.bulk_prefixes)
+        path = str(scope.get("path", ""))
+        bulk = self.bulk_prefixes and path.startswith(self.bulk_prefixes)
         limit = MAX_BULK_BODY_BYTES if bulk else self.default_limit
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)
+            return
+        textual = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        signed = self.signed_prefixes and path.startswith(self.signed_prefixes)
+        if (textual.endswith(b"json") or textual.startswith(b"text/")) and not signed:
+            # Read in full (it is small: the limit holds) and check it here, where an error can still be said
+            # plainly: FastAPI turns anything raised while it reads the body into a vague 400.
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > limit:
+                    await _too_large(limit)(scope, receive, send)
+                    return
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                await JSONResponse({"detail": [{"loc": ["body"], "msg": f"the body is not valid UTF-8 (at byte "
+                                                f"{bad.start}); send text as UTF-8", "type": "invalid_utf8"}]},
+                                   status_code=400)(scope, receive, send)
+                return
+            replayed = False
+
+            async def replay() -> Any:
+                nonlocal replayed
+                if replayed:
+                    return await receive()  # after the body: the disconnect
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await self.app(scope, replay, send)
             return
         seen = 0
 
@@ -67,7 +104,7 @@ def _too_large(limit: int) -> JSONResponse:
 
 
 def service_app(runtime: Runtime, *, title: str, migrations: Path, description: str = "",
-                bulk_prefixes: tuple[str, ...] = ()) -> FastAPI:
+                bulk_prefixes: tuple[str, ...] = (), signed_prefixes: tuple[str, ...] = ()) -> FastAPI:
     """The service's FastAPI app; its lifespan opens and closes everything the runtime holds."""
 
     @contextlib.asynccontextmanager
@@ -108,7 +145,7 @@ def service_app(runtime: Runtime, *, title: str, migrations: Path, description: 
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    app.add_middleware(BodyLimit, bulk_prefixes=bulk_prefixes)
+    app.add_middleware(BodyLimit, bulk_prefixes=bulk_prefixes, signed_prefixes=signed_prefixes)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
                                        excluded_urls="healthz,readyz")
     return app

@@ -27,6 +27,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.follow(topics.REGISTRY_CENTER, centers.apply, check="center_index")
     gazetteer()  # load the places before the first request, not during it
     app = service_app(runtime, title="1300 hotline — intake (รับแจ้งเหตุ)", migrations=MIGRATIONS,
+                      signed_prefixes=("/v1/line/",),  # the signature is checked before the body is read
                       description="Takes cases from the hotline, LINE and walk-ins; shows each case's timeline.")
     app.state.vault = PiiVault(settings.pii_encryption_key.get_secret_value(),
                                settings.pii_lookup_key.get_secret_value())

@@ -66,6 +66,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     runtime.extras.update(views=views, directory=directory, workflow=workflow, dispatcher=dispatcher, timers=timers,
                           links=links, contacts=contacts)
     app = service_app(runtime, title="1300 hotline — notify (แจ้งเตือนผู้ปฏิบัติงาน)", migrations=MIGRATIONS,
+                      signed_prefixes=("/v1/line/",),  # the signature is checked before the body is read
                       description="Alerts the responders on call, escalates when nobody acknowledges, and serves "
                                   "the responders' page (acknowledge, decline, resolve).")
     app.include_router(api.router)
