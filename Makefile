@@ -27,7 +27,8 @@ unit: bootstrap
 	$(UV) python -m pytest tests/unit $(PYTEST_ARGS)
 
 ## Place search, on-call queries, nearest centers and routing decisions beside brute-force scans; end-to-end latency and throughput beside the raw
-## Kafka round trip; notify's alerts/s and routed → webhook latency beside a raw consume → POST; the outbox relay beside direct produce.
+## Kafka round trip; notify's alerts/s and routed → webhook latency beside a raw consume → POST; intake's accepted cases/s and
+## accept latency beside a bare FastAPI endpoint; the outbox relay beside direct produce.
 ## Each baseline is measured in the same run.
 bench: bootstrap
 	$(UV) python bench/places_search.py
@@ -36,6 +37,7 @@ bench: bootstrap
 	$(UV) python bench/routing_decisions.py
 	$(UV) python bench/e2e_latency.py $(BENCH_ARGS)
 	$(UV) python bench/notify_dispatch.py $(NOTIFY_BENCH_ARGS)
+	$(UV) python bench/intake_accept.py $(INTAKE_BENCH_ARGS)
 	HOTLINE_DEV_RUN_STATE=bench-outbox TEST_KAFKA_PORT=49292 TEST_KAFKA_CONTROLLER_PORT=49293 TEST_PG_PORT=45632 \
 		$(UV) hotline-dev run -- python bench/outbox_relay.py
 
