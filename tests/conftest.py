@@ -18,9 +18,13 @@ from aiokafka import AIOKafkaConsumer
 from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_WEBHOOK_SECRET
 from hotline_devstack import Platform
 from hotline_devstack.webhook_sink import WebhookSink
+from hotline_fakes.line import FakeLine
+from hotline_fakes.serve import serve
 from tests.infra import ROOT, Infra, locate_infra, provision_database
 
 ARTIFACTS = ROOT / "test-artifacts"
+LINE_SECRET = "test-line-channel-secret"  # of the public's 1300 LINE account, as intake knows it
+LINE_TOKEN = "test-line-channel-access-token"
 
 
 @pytest.fixture(scope="session")
@@ -45,13 +49,29 @@ async def platform_db(infra: Infra) -> str:
 
 
 @pytest.fixture(scope="session")
-def platform(infra: Infra, platform_db: str, sink: WebhookSink) -> Iterator[Platform]:
+def line_api() -> Iterator[tuple[FakeLine, str]]:
+    """The LINE Messaging API intake answers the public through: the local fake, with its base URL."""
+    fake = FakeLine([LINE_TOKEN])
+    with serve(fake.app) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[FakeLine, str]) -> Iterator[Platform]:
     p = Platform(kafka_bootstrap=infra.kafka_bootstrap, admin_url=platform_db, log_dir=ARTIFACTS / "logs",
                  base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
                  env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test",
                       # Short retries, so the failure path is seen in seconds, not minutes.
                       "NOTIFY_ATTEMPTS_PER_CHANNEL": "3", "NOTIFY_RETRY_BASE_SECONDS": "0.2",
-                      "NOTIFY_RETRY_CAP_SECONDS": "0.5"})
+                      "NOTIFY_RETRY_CAP_SECONDS": "0.5",
+                      # The public's LINE account on intake, against the fake; a per-user rate of 10 per 2 s
+                      # so a burst is seen slowed down (and all handled) in seconds.
+                      "INTAKE_LINE_CHANNEL_SECRET": LINE_SECRET, "INTAKE_LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
+                      "INTAKE_LINE_API_BASE_URL": line_api[1], "INTAKE_LINE_USER_MESSAGES": "10",
+                      "INTAKE_LINE_USER_WINDOW_SECONDS": "2",
+                      # The crash test reports 200 cases in a few seconds as one operator; the brake on a fast
+                      # account is proven by tests/unit/test_throttle.py.
+                      "INTAKE_REPORT_RATE": "100000/minute"})
     try:
         p.start()
     except Exception:

@@ -14,6 +14,7 @@ import yaml
 
 from hotline_common.settings import ServiceSettings
 from hotline_common.settings_doc import env_names, service_settings
+from hotline_devstack.demo_channels import DEV_PUBLIC_LINE_CHANNEL_SECRET
 from hotline_fakes.__main__ import build_parser as fakes_parser
 from hotline_fakes.line import DEFAULT_TOKEN
 from hotline_fakes.sms import DEFAULT_API_KEY
@@ -303,3 +304,15 @@ def test_notify_channels_point_at_the_fakes_service_and_its_ports(compose: dict[
     assert resolve(env["NOTIFY_SMS_API_KEY"]) in (args.api_key or [DEFAULT_API_KEY])
     assert resolve(env["NOTIFY_LINE_CHANNEL_SECRET"])
     assert service(compose, "notify")["depends_on"]["fakes"]["condition"] == "service_healthy"
+
+
+def test_the_public_line_account_on_intake_answers_through_the_fake(compose: dict[str, Any]) -> None:
+    env = environment(compose, "intake")
+    line = urllib.parse.urlsplit(env["INTAKE_LINE_API_BASE_URL"])
+    assert (line.scheme, line.hostname, line.port) == ("http", "fakes", fakes_args(compose).line_port)
+    assert resolve(env["INTAKE_LINE_CHANNEL_ACCESS_TOKEN"]) in (fakes_args(compose).token or [DEFAULT_TOKEN])
+    # Its own secret: a webhook signed for the responders' account must not open a case on the public's.
+    assert resolve(env["INTAKE_LINE_CHANNEL_SECRET"]) == DEV_PUBLIC_LINE_CHANNEL_SECRET
+    assert resolve(env["INTAKE_LINE_CHANNEL_SECRET"]) != resolve(environment(compose, "notify")[
+        "NOTIFY_LINE_CHANNEL_SECRET"])
+    assert service(compose, "intake")["depends_on"]["fakes"]["condition"] == "service_healthy"

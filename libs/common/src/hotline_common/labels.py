@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hotline_common.events import Category, Priority, Safety, TargetGroup
+from hotline_common.events import Category, Channel, Priority, Safety, TargetGroup
 from hotline_common.events.cases import ResolveOutcome
 
 CATEGORY: dict[Category, tuple[str, str]] = {
@@ -44,6 +44,15 @@ PRIORITY: dict[Priority, tuple[str, str]] = {
     Priority.P4: ("ให้คำปรึกษา", "advice only"),
 }
 
+# When an operator chooses each priority (DESIGN.md §4); the acknowledgement deadlines are routing's settings.
+PRIORITY_WHEN: dict[Priority, tuple[str, str]] = {
+    Priority.P1: ("ความรุนแรงกำลังเกิดขึ้น เด็กตกอยู่ในอันตราย เสี่ยงฆ่าตัวตาย",
+                  "violence in progress, a child at risk, suicide risk"),
+    Priority.P2: ("ต้องได้รับความช่วยเหลือโดยเร็ว", "needs help soon"),
+    Priority.P3: ("ต้องลงพื้นที่เยี่ยมบ้าน", "a home visit is needed"),
+    Priority.P4: ("ให้คำปรึกษาทางโทรศัพท์ เจ้าหน้าที่รับสายปิดเรื่องเอง", "advice on the phone; the operator closes it"),
+}
+
 OUTCOME: dict[ResolveOutcome, tuple[str, str]] = {
     ResolveOutcome.helped_on_site: ("ช่วยเหลือในพื้นที่แล้ว", "helped on site"),
     ResolveOutcome.referred_to_agency: ("ส่งต่อหน่วยงาน พม.", "referred to an MSDHS agency"),
@@ -53,6 +62,69 @@ OUTCOME: dict[ResolveOutcome, tuple[str, str]] = {
     ResolveOutcome.no_contact: ("ติดต่อผู้ประสบปัญหาไม่ได้", "could not reach the person"),
     ResolveOutcome.not_needed: ("ไม่ต้องการความช่วยเหลือ/แจ้งผิด", "no help needed or false report"),
     ResolveOutcome.other: ("อื่น ๆ", "other"),
+}
+
+
+CHANNEL: dict[Channel, tuple[str, str]] = {
+    Channel.hotline: ("สายด่วน 1300", "hotline 1300"),
+    Channel.line: ("LINE", "LINE"),
+    Channel.walk_in: ("มาติดต่อที่ศูนย์", "walk-in"),
+}
+
+# A case's status as intake keeps it (hotline_intake.cases.STATUS_BY_EVENT).
+CASE_STATUS: dict[str, tuple[str, str]] = {
+    "reported": ("รับแจ้งแล้ว", "reported"),
+    "routed": ("ส่งต่อศูนย์แล้ว", "routed"),
+    "unroutable": ("ส่งต่อไม่ได้", "could not be routed"),
+    "alerted": ("แจ้งเตือนแล้ว รอรับเรื่อง", "alerted, awaiting acknowledgement"),
+    "alert_failed": ("แจ้งเตือนไม่สำเร็จ", "alert failed"),
+    "escalated": ("ยกระดับแล้ว", "escalated"),
+    "declined": ("ศูนย์ปฏิเสธ กำลังส่งต่อ", "declined, being re-routed"),
+    "acknowledged": ("มีผู้รับเรื่องแล้ว", "acknowledged"),
+    "resolved": ("ปิดเรื่องแล้ว", "resolved"),
+}
+
+# What each entry of a case's timeline says happened.
+CASE_EVENT: dict[str, tuple[str, str]] = {
+    "reported": ("รับแจ้ง", "reported"),
+    "routed": ("ส่งต่อ", "routed"),
+    "unroutable": ("ส่งต่อไม่ได้", "not routable"),
+    "alert_sent": ("แจ้งเตือนแล้ว", "alert sent"),
+    "alert_failed": ("แจ้งเตือนไม่สำเร็จ", "alert failed"),
+    "escalated": ("ยกระดับ", "escalated"),
+    "declined": ("ปฏิเสธ", "declined"),
+    "acknowledged": ("รับเรื่อง", "acknowledged"),
+    "resolved": ("ปิดเรื่อง", "resolved"),
+    "note": ("บันทึกเพิ่ม", "note added"),
+    "linked": ("ตรวจสอบเรื่องซ้ำ", "duplicate checked"),
+}
+
+# An operator's answer to a possible duplicate (intake's case_links.decision).
+LINK_DECISION: dict[str, tuple[str, str]] = {
+    "same_incident": ("เหตุเดียวกัน", "the same incident"),
+    "different": ("คนละเหตุ", "a different incident"),
+}
+
+# Why two cases are linked (intake's case_links.kind).
+CASE_LINK: dict[str, tuple[str, str]] = {
+    "same_caller": ("ผู้แจ้งคนเดิม", "same caller"),
+    "possible_duplicate": ("อาจเป็นเหตุเดียวกัน", "possible duplicate"),
+}
+
+# Who wrote a note on a case (intake's case_notes.source).
+NOTE_SOURCE: dict[str, tuple[str, str]] = {
+    "operator": ("เจ้าหน้าที่รับสาย", "operator"),
+    "supervisor": ("หัวหน้าเวร", "supervisor"),
+    "walk_in": ("เจ้าหน้าที่ศูนย์", "center staff"),
+    "line": ("ผู้แจ้งทาง LINE", "the person, on LINE"),
+}
+
+# How a responder is reached (a responder's contact kind; an alert's channel).
+ALERT_CHANNEL: dict[str, tuple[str, str]] = {
+    "line": ("LINE", "LINE"),
+    "sms": ("SMS", "SMS"),
+    "email": ("อีเมล", "e-mail"),
+    "webhook": ("ระบบของหน่วยงาน (webhook)", "webhook"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -22,3 +22,8 @@ def datetime_th(at: datetime) -> str:
     """"24/11/2569 03:15 น.": day/month/Buddhist-era year and Bangkok time."""
     local = at.astimezone(BANGKOK)
     return f"{local:%d/%m}/{local.year + BE_OFFSET} {local:%H:%M} น."
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of a Bangkok calendar day, as an aware datetime (a date range typed by a Thai user)."""
+    return datetime.combine(day, time(), BANGKOK)

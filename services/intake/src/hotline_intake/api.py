@@ -1,4 +1,5 @@
-"""Intake HTTP API: take a case report, show a case with its timeline, open the caller's details (audited)."""
+"""Intake HTTP API: take a case report, show a case with its timeline and notes, add a note, open the caller's
+details (audited)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,30 @@ from hotline_common.crypto import PiiVault
 from hotline_common.events import Safety
 from hotline_common.runtime import Runtime
 from hotline_intake import repository, service
-from hotline_intake.cases import CaseAccepted, CaseIn, CaseView, ContactAccess, TimelineEntry
+from hotline_intake.cases import (
+    CaseAccepted,
+    CaseIn,
+    CaseView,
+    ContactAccess,
+    LinkDecisionIn,
+    NoteAdded,
+    NoteIn,
+    NoteView,
+    RelatedCase,
+    TimelineEntry,
+    place_th,
+)
 
 router = APIRouter(prefix="/v1", tags=["cases"])
-Reporter = require_role(Role.operator, Role.supervisor, Role.center_staff)
-Reader = require_role(Role.operator, Role.supervisor, Role.admin, Role.center_staff)
+REPORTERS = (Role.operator, Role.supervisor, Role.center_staff)
+READERS = (Role.operator, Role.supervisor, Role.admin, Role.center_staff)
+Reporter = require_role(*REPORTERS)
+Reader = require_role(*READERS)
 ContactReader = require_role(Role.operator, Role.supervisor, Role.responder, Role.center_staff)
 Auditor = require_role(Role.supervisor, Role.admin)
 log = logging.getLogger(__name__)
+# Who a note is from, by the role of whoever adds it through the API (LINE follow-ups come from the person).
+NOTE_SOURCE = {Role.operator: "operator", Role.supervisor: "supervisor", Role.center_staff: "walk_in"}
 
 
 def _runtime(request: Request) -> tuple[Runtime, PiiVault]:
@@ -32,6 +49,7 @@ def _runtime(request: Request) -> tuple[Runtime, PiiVault]:
              summary="Report a case (รับแจ้งเหตุ); center staff register walk-ins for their center")
 async def report_case(request: Request, body: CaseIn, principal: CurrentPrincipal) -> CaseAccepted:
     runtime, vault = _runtime(request)
+    await request.app.state.report_throttle.admit(principal.subject)  # held back, not refused, when too fast
     reporter = service.reporter_of(principal)
     body = service.walk_in_defaults(body, reporter, runtime.extras["centers"])
     return await service.report(runtime, vault, body, reporter)
@@ -56,18 +74,55 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrinc
     async with runtime.db.acquire() as conn:
         row = await service.case_for(conn, case_id, principal)
         events = await repository.timeline(conn, case_id)
-        if any(row[c] is not None for c in ("caller_name_enc", "caller_phone_enc", "national_id_enc")):
+        notes = await repository.notes(conn, case_id)
+        related = await service.related_cases(conn, case_id, principal)
+        if notes or any(row[c] is not None for c in ("caller_name_enc", "caller_phone_enc", "national_id_enc")):
             await _audit(conn, case_id, principal, "case_view")
     return CaseView(
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
         category=row["category"], target_group=row["target_group"], urgency=row["urgency"],
         description=vault.open(row["description_enc"]) or "", tambon_code=row["tambon_code"],
+        place_th=place_th(row["tambon_code"]),
         lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), national_id=vault.open(row["national_id_enc"]),
-        safety=Safety(**row["safety"]),
+        safety=Safety(**row["safety"]), needs_place=row["needs_place"], consent_to_share=row["consent_to_share"],
         created_at=row["created_at"],
         timeline=[TimelineEntry(event_id=e["event_id"], type=e["type"], occurred_at=e["occurred_at"],
                                 detail=e["detail"]) for e in events],
+        notes=[NoteView(note_id=n["note_id"], source=n["source"], author=n["author"],
+                        text=vault.open(n["body_enc"]) or "", created_at=n["created_at"]) for n in notes],
+        related=related,
     )
+
+
+@router.post("/cases/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteAdded,
+             dependencies=[Reporter], summary="Add a note to a case (บันทึกเพิ่มเติม): sealed; the timeline says one "
+             "was added, without its words")
+async def add_note(request: Request, case_id: uuid.UUID, body: NoteIn, principal: CurrentPrincipal) -> NoteAdded:
+    runtime, vault = _runtime(request)
+    async with runtime.transaction() as conn:
+        await service.case_for(conn, case_id, principal)
+        note_id = await service.add_note(conn, vault, case_id, body.text, source=NOTE_SOURCE[principal.role],
+                                         author=principal.subject)
+    return NoteAdded(case_id=case_id, note_id=note_id)
+
+
+@router.get("/cases/{case_id}/related", response_model=list[RelatedCase], dependencies=[Reader],
+            summary="Cases linked to this one: the same caller's, possible duplicates (no personal data: not audited)")
+async def get_related(request: Request, case_id: uuid.UUID, principal: CurrentPrincipal) -> list[RelatedCase]:
+    runtime, _ = _runtime(request)
+    async with runtime.db.acquire() as conn:
+        await service.case_for(conn, case_id, principal)
+        return await service.related_cases(conn, case_id, principal)
+
+
+@router.post("/cases/{case_id}/related/{other_id}/decision", status_code=status.HTTP_204_NO_CONTENT,
+             dependencies=[Reporter], summary="Decide a possible duplicate (เหตุเดียวกันหรือไม่): the same incident "
+             "or a different one; recorded on both timelines, nothing merged")
+async def decide_duplicate(request: Request, case_id: uuid.UUID, other_id: uuid.UUID, body: LinkDecisionIn,
+                           principal: CurrentPrincipal) -> None:
+    runtime, _ = _runtime(request)
+    async with runtime.transaction() as conn:
+        await service.decide_duplicate(conn, case_id, other_id, body.decision, principal)
 
 
 @router.get("/cases/{case_id}/contact", response_model=ContactView, dependencies=[ContactReader],

@@ -1,9 +1,11 @@
-"""The intake domain: what a valid case report is, and how events move a case's status."""
+"""The intake domain: what a valid case report is, how events move a case's status, how cases are found."""
 
 from __future__ import annotations
 
+import base64
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,6 +77,8 @@ class CaseIn(BaseModel):
     safety: Safety = Field(default_factory=Safety, description="how to contact the person safely; every responder "
                            "sees it before acting")
     needs_place: bool = Field(default=False, description="the person needs a place to stay (shelter referral)")
+    consent_to_share: bool = Field(default=False, description="the caller agrees that the center may share what "
+                                   "they said with the agencies it refers the case to")
 
 
 class CaseAccepted(BaseModel):
@@ -90,6 +94,53 @@ class TimelineEntry(BaseModel):
     detail: dict[str, object]
 
 
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: FreeText
+
+
+class NoteAdded(BaseModel):
+    case_id: uuid.UUID
+    note_id: int
+
+
+class NoteView(BaseModel):
+    note_id: int
+    source: str = Field(description="operator, supervisor, walk_in (center staff) or line (the person)")
+    author: str
+    text: str
+    created_at: datetime
+
+
+LinkKind = Literal["same_caller", "possible_duplicate"]
+LinkDecision = Literal["same_incident", "different"]
+
+
+class RelatedCase(BaseModel):
+    """Another case linked to this one: the same caller's, or the same incident reported again."""
+
+    kind: LinkKind
+    case_id: uuid.UUID
+    case_number: str
+    status: str
+    category: Category
+    urgency: Priority | None
+    created_at: datetime
+    score: float | None = Field(default=None, description="possible_duplicate: how likely the same incident (0–1)")
+    decision: LinkDecision | None = Field(default=None, description="possible_duplicate: what an operator decided")
+    decided_by: str | None = None
+
+
+class LinkDecisionIn(BaseModel):
+    """An operator's answer to a possible duplicate: the same incident (the cases stay linked for everyone who
+    opens either) or a different one (no longer suggested). Nothing is merged either way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: LinkDecision
+
+
 class CaseView(BaseModel):
     case_id: uuid.UUID
     case_number: str
@@ -100,13 +151,19 @@ class CaseView(BaseModel):
     urgency: Priority | None
     description: str
     tambon_code: str | None
+    place_th: str | None = Field(default=None, examples=["ต.สันกลาง › อ.พาน › จ.เชียงราย"])
     lat: float | None
     lon: float | None
     caller: Caller | None
     national_id: str | None = Field(description="unmasked here only: this view is audited")
     safety: Safety
+    needs_place: bool = False
+    consent_to_share: bool = False
     created_at: datetime
     timeline: list[TimelineEntry]
+    notes: list[NoteView] = Field(default_factory=list, description="unsealed here only: this view is audited")
+    related: list[RelatedCase] = Field(default_factory=list, description="cases linked to this one that the "
+                                       "reader may see")
 
 
 class ContactAccess(BaseModel):
@@ -146,3 +203,89 @@ def case_number(year_be: int, seq: int) -> str:
 
 def year_be(now: datetime) -> int:
     return thai_time.year_be(now)
+
+
+# ---- finding cases ------------------------------------------------------------------------------------------------
+EXCERPT_CHARS = 120
+_CASE_NUMBER = re.compile(r"^(?:1300-(\d{4})-)?(\d{1,6})$")
+
+
+class CaseQuery(BaseModel):
+    """A search of the cases, newest first; every filter given must match. The caller's phone is not here: it
+    travels in a header (see `hotline_intake.search`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    number: str | None = Field(default=None, pattern=_CASE_NUMBER.pattern, description="a case number, or its "
+                               "last digits for this year's and last year's case (`1300-2569-000123`, `123`)")
+    tambon_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    status: CaseStatus | None = None
+    created_from: date | None = Field(default=None, description="first day (Bangkok), inclusive")
+    created_to: date | None = Field(default=None, description="last day (Bangkok), inclusive")
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of the previous page")
+
+
+class CaseSummary(BaseModel):
+    """A case as a search lists it: nothing that names or reaches the person. The excerpt is the description with
+    national IDs masked, as the case.reported event carries it to the other services, and shortened."""
+
+    case_id: uuid.UUID
+    case_number: str
+    status: str
+    channel: Channel
+    category: Category
+    target_group: TargetGroup
+    urgency: Priority | None
+    tambon_code: str | None
+    place_th: str | None = Field(examples=["ต.สันกลาง › อ.พาน › จ.เชียงราย"])
+    created_at: datetime
+    excerpt: str
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page; null on the last")
+
+
+def place_th(tambon_code: str | None) -> str | None:
+    """Where a sub-district is, as Thai readers read it: ต.สันกลาง › อ.พาน › จ.เชียงราย."""
+    tambon = gazetteer().tambon(tambon_code) if tambon_code else None
+    return tambon.path_th() if tambon else None
+
+
+def comparable_phone(phone: str) -> str:
+    """The callback number as the repeat-caller key is made of: without spaces and dashes, +66 written as the
+    leading 0, so `081-234 5678` and `+66812345678` are the same caller (other countries keep their +code)."""
+    compact = phone.replace(" ", "").replace("-", "")
+    return "0" + compact[3:] if compact.startswith("+66") else compact
+
+
+def case_numbers_for(text: str, now: datetime) -> list[str]:
+    """The case numbers an operator means: a whole number, or its last digits for this year or last year (a caller
+    reads out `000123`; cases are numbered per Buddhist-era year)."""
+    found = _CASE_NUMBER.match(text.strip())
+    if found is None:
+        return []
+    year, seq = found.group(1), int(found.group(2))
+    years = [int(year)] if year else [year_be(now), year_be(now) - 1]
+    return [case_number(y, seq) for y in years]
+
+
+def excerpt(description: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a description for a list: national IDs masked first (a cut never leaves half an ID readable)."""
+    masked = " ".join(thai_id.mask_in_text(description).split())
+    return masked if len(masked) <= limit else masked[: limit - 1].rstrip() + "…"
+
+
+def page_cursor(created_at: datetime, case_id: uuid.UUID) -> str:
+    """Where the next page starts (keyset: the last case listed); opaque to clients."""
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{case_id}".encode()).decode()
+
+
+def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created_at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(case_id)
+    except ValueError as bad:
+        raise ValueError("cursor: not a `next_cursor` this service gave") from bad

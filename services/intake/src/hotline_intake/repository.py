@@ -99,3 +99,110 @@ async def notes(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg.Re
     return list(await conn.fetch(
         "SELECT note_id, source, author, body_enc, created_at FROM case_notes WHERE case_id = $1 ORDER BY note_id",
         case_id))
+
+
+# ---- the operator console: linked cases, the live timeline, case search ----------------------------------------
+async def link_same_caller(conn: asyncpg.Connection, case_id: uuid.UUID, phone_key: bytes, limit: int = 50) -> None:
+    """Link a new case to the same caller's earlier ones (the latest `limit`)."""
+    await conn.execute(
+        "INSERT INTO case_links (case_id, related_id, kind) SELECT $1, case_id, 'same_caller' FROM cases "
+        "WHERE caller_phone_key = $2 AND case_id <> $1 ORDER BY created_at DESC LIMIT $3 ON CONFLICT DO NOTHING",
+        case_id, phone_key, limit)
+
+
+async def related(conn: asyncpg.Connection, case_id: uuid.UUID, limit: int = 50) -> list[asyncpg.Record]:
+    """The cases linked to this one, whichever way the link was made, newest first (the latest `limit`: some
+    callers ring the hotline hundreds of times)."""
+    return list(await conn.fetch(
+        "SELECT l.kind, l.score, l.decision, l.decided_by, c.case_id, c.case_number, c.status, c.category, "
+        "c.urgency, c.created_at, c.reported_center_id, c.center_id "
+        "FROM (SELECT related_id AS other, kind, score, decision, decided_by FROM case_links WHERE case_id = $1 "
+        "      UNION SELECT case_id, kind, score, decision, decided_by FROM case_links WHERE related_id = $1) l "
+        "JOIN cases c ON c.case_id = l.other WHERE l.decision IS DISTINCT FROM 'different' "
+        "ORDER BY c.created_at DESC, l.kind LIMIT $2", case_id, limit))
+
+
+async def recent_cases(conn: asyncpg.Connection, *, since: datetime, exclude: uuid.UUID, limit: int = 1000
+                       ) -> list[asyncpg.Record]:
+    """What the cases reported since `since` say about place, time and people (for duplicate suggestions)."""
+    return list(await conn.fetch(
+        "SELECT case_id, tambon_code, lat, lon, created_at, category, target_group, channel, caller_phone_key "
+        "FROM cases WHERE created_at >= $1 AND case_id <> $2 ORDER BY created_at DESC LIMIT $3",
+        since, exclude, limit))
+
+
+async def link_possible_duplicates(conn: asyncpg.Connection, case_id: uuid.UUID,
+                                   found: list[tuple[uuid.UUID, float]]) -> None:
+    await conn.executemany(
+        "INSERT INTO case_links (case_id, related_id, kind, score) VALUES ($1, $2, 'possible_duplicate', $3) "
+        "ON CONFLICT DO NOTHING", [(case_id, other, score) for other, score in found])
+
+
+async def decide_link(conn: asyncpg.Connection, a: uuid.UUID, b: uuid.UUID, *, decision: str, by: str) -> bool:
+    """Record an operator's decision on a possible duplicate (either direction); False if none was suggested."""
+    status: str = await conn.execute(
+        "UPDATE case_links SET decision = $3, decided_by = $4, decided_at = now() WHERE kind = 'possible_duplicate' "
+        "AND ((case_id = $1 AND related_id = $2) OR (case_id = $2 AND related_id = $1))", a, b, decision, by)
+    return not status.endswith(" 0")
+
+
+async def timeline_since(conn: asyncpg.Connection, case_id: uuid.UUID, after_seq: int = 0) -> list[asyncpg.Record]:
+    """A case's timeline entries recorded after `after_seq`, in the order they were recorded, with the case's
+    status now."""
+    return list(await conn.fetch(
+        "SELECT e.event_id, e.seq, e.type, e.occurred_at, e.detail, c.status FROM case_events e "
+        "JOIN cases c ON c.case_id = e.case_id WHERE e.case_id = $1 AND e.seq > $2 ORDER BY e.seq",
+        case_id, after_seq))
+
+
+async def timeline_entry(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT e.case_id, e.event_id, e.seq, e.type, e.occurred_at, e.detail, c.status FROM case_events e "
+        "JOIN cases c ON c.case_id = e.case_id WHERE e.event_id = $1", event_id)
+
+
+async def seq_of(conn: asyncpg.Connection, case_id: uuid.UUID, event_id: uuid.UUID) -> int:
+    """Where a client's last-seen entry of this case sits in its timeline; 0 (the start) if it is not one."""
+    seq: int | None = await conn.fetchval(
+        "SELECT seq FROM case_events WHERE case_id = $1 AND event_id = $2", case_id, event_id)
+    return seq or 0
+
+
+_LISTED = ("case_id, case_number, status, channel, category, target_group, urgency, tambon_code, created_at, "
+           "description_enc")
+
+
+async def search_cases(conn: asyncpg.Connection, *, numbers: list[str] | None = None, phone_key: bytes | None = None,
+                       tambon_code: str | None = None, status: str | None = None,
+                       created_from: datetime | None = None, created_before: datetime | None = None,
+                       center_id: uuid.UUID | None = None, after: tuple[datetime, uuid.UUID] | None = None,
+                       limit: int = 20) -> list[asyncpg.Record]:
+    """Cases matching every filter given, newest first, from after the keyset `after` (the last case of the
+    previous page). `center_id`: only that center's cases (registered by it or routed to it)."""
+    where, args = [], []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if numbers is not None:
+        where.append(f"case_number = ANY({arg(numbers)}::text[])")
+    if phone_key is not None:
+        where.append(f"caller_phone_key = {arg(phone_key)}")
+    if tambon_code is not None:
+        where.append(f"tambon_code = {arg(tambon_code)}")
+    if status is not None:
+        where.append(f"status = {arg(status)}")
+    if created_from is not None:
+        where.append(f"created_at >= {arg(created_from)}")
+    if created_before is not None:
+        where.append(f"created_at < {arg(created_before)}")
+    if center_id is not None:
+        own = arg(center_id)
+        where.append(f"(reported_center_id = {own} OR center_id = {own})")
+    if after is not None:
+        where.append(f"(created_at, case_id) < ({arg(after[0])}, {arg(after[1])})")
+    filters = f"WHERE {' AND '.join(where)}" if where else ""
+    # Made of the constant fragments above; every value is a $n parameter.
+    sql = f"SELECT {_LISTED} FROM cases {filters} ORDER BY created_at DESC, case_id DESC LIMIT {arg(limit)}"  # noqa: S608
+    return list(await conn.fetch(sql, *args))

@@ -23,6 +23,9 @@ SEALED: dict[str, tuple[str, tuple[str, ...]]] = {
     "cases": ("case_id", ("description_enc", "caller_name_enc", "caller_phone_enc", "address_enc",
                           "national_id_enc")),
     "case_notes": ("note_id", ("body_enc",)),
+    "line_inbox": ("event_id", ("event_enc",)),
+    "line_conversations": ("user_key", ("user_id_enc", "state_enc")),
+    "line_replies": ("reply_id", ("messages_enc",)),
 }
 
 
@@ -40,8 +43,8 @@ async def rotate_table(conn: asyncpg.Connection, vault: PiiVault, table: str, *,
     while True:
         async with conn.transaction():
             rows = await conn.fetch(
-                f"SELECT {key} AS k, {cols} FROM {table} WHERE $1::text IS NULL OR {key}::text > $1 "  # noqa: S608
-                f"ORDER BY {key}::text LIMIT $2 FOR UPDATE", after, batch)
+                f"SELECT {key} AS k, {key}::text AS page, {cols} FROM {table} "  # noqa: S608
+                f"WHERE $1::text IS NULL OR {key}::text > $1 ORDER BY {key}::text LIMIT $2 FOR UPDATE", after, batch)
             for row in rows:
                 fresh = {c: vault.rotate(row[c]) for c in columns if row[c] is not None}
                 fresh = {c: v for c, v in fresh.items() if v is not None}
@@ -53,7 +56,7 @@ async def rotate_table(conn: asyncpg.Connection, vault: PiiVault, table: str, *,
                     report.values += len(fresh)
         if len(rows) < batch:
             return report
-        after = str(rows[-1]["k"])
+        after = rows[-1]["page"]
 
 
 async def rotate_all(dsn: str, vault: PiiVault, *, schema: str = "intake") -> dict[str, RotationReport]:

@@ -17,8 +17,9 @@ from hotline_common.crypto import PiiVault
 from hotline_common.events import CaseReported, Channel, Location
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
-from hotline_intake import repository
-from hotline_intake.cases import CaseAccepted, CaseIn, case_number, year_be
+from hotline_gazetteer import gazetteer
+from hotline_intake import duplicates, repository
+from hotline_intake.cases import CaseAccepted, CaseIn, RelatedCase, case_number, comparable_phone, year_be
 from hotline_intake.centers import CenterDirectory
 
 
@@ -65,7 +66,9 @@ async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Repo
     case_id = case_id or uuid.uuid4()
     caller = body.caller or Caller()
     location = Location(**body.location.model_dump())
-    caller_key = vault.lookup_ref(caller.phone) if caller.phone else None
+    # The same caller however the number was written: the key links their cases (here and in events).
+    phone_key = vault.lookup_hash(comparable_phone(caller.phone)) if caller.phone else None
+    caller_key = phone_key.hex() if phone_key else None
     async with runtime.db.acquire() as conn:
         number = case_number(year_be(now), await repository.next_case_seq(conn, year_be(now)))
     event = CaseReported(
@@ -83,15 +86,59 @@ async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Repo
             description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
             caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
             national_id_enc=vault.seal(body.national_id), needs_place=body.needs_place,
-            safety=body.safety.model_dump(mode="json"),
-            caller_phone_key=vault.lookup_hash(caller.phone) if caller.phone else None,
+            consent_to_share=body.consent_to_share, safety=body.safety.model_dump(mode="json"),
+            caller_phone_key=phone_key,
             reported_center_id=reporter.center_id, center_id=reporter.center_id,
             status="reported", reported_by=reporter.subject, created_at=now, updated_at=now,
         )
         await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type="reported",
                                    occurred_at=now, detail={"channel": body.channel.value, "case_number": number})
         await outbox.enqueue(conn, topics.CASE_REPORTED, event, source=runtime.source)
+        if phone_key is not None:
+            await repository.link_same_caller(conn, case_id, phone_key)
+        await suggest_duplicates(conn, case_id, sighting(
+            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon, at=now, category=body.category,
+            target_group=body.target_group, channel=body.channel, caller_key=phone_key))
     return CaseAccepted(case_id=case_id, case_number=number, status="reported")
+
+
+def sighting(*, tambon_code: str | None, lat: float | None, lon: float | None, at: datetime, category: str,
+             target_group: str, channel: str, caller_key: bytes | None) -> duplicates.Sighting:
+    """A report as duplicate detection sees it. A position alone (a LINE location) is placed in the sub-district
+    it is nearest to, so it can meet a call that named the sub-district."""
+    if tambon_code is None and lat is not None and lon is not None:
+        near = gazetteer().nearest(lat, lon)
+        tambon_code = near[0].code if near else None
+    return duplicates.Sighting(tambon_code, lat, lon, at, str(category), str(target_group), str(channel), caller_key)
+
+
+async def suggest_duplicates(conn: asyncpg.Connection, case_id: uuid.UUID, new: duplicates.Sighting) -> None:
+    """Link the earlier reports that may be the same incident, for an operator to decide (never merged here)."""
+    rows = await repository.recent_cases(conn, since=new.at - duplicates.WINDOW, exclude=case_id)
+    earlier = [(r["case_id"], sighting(tambon_code=r["tambon_code"], lat=r["lat"], lon=r["lon"], at=r["created_at"],
+                                       category=r["category"], target_group=r["target_group"], channel=r["channel"],
+                                       caller_key=r["caller_phone_key"])) for r in rows]
+    found = duplicates.suggestions(new, earlier)
+    if found:
+        await repository.link_possible_duplicates(conn, case_id, found)
+
+
+async def decide_duplicate(conn: asyncpg.Connection, case_id: uuid.UUID, other_id: uuid.UUID, decision: str,
+                           principal: Principal, *, now: datetime | None = None) -> None:
+    """An operator's answer to a possible duplicate, on both cases' timelines. Both must be theirs to see."""
+    now = now or utcnow()
+    first = await case_for(conn, case_id, principal)
+    second = await case_for(conn, other_id, principal)
+    if not await repository.decide_link(conn, case_id, other_id, decision=decision, by=principal.subject):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="these two cases were not suggested as duplicates")
+    # Both rows held in a fixed order (as every timeline writer holds its case) so the entries keep commit order.
+    for this, other in sorted([(first, second), (second, first)], key=lambda pair: pair[0]["case_id"]):
+        await repository.get_case_for_update(conn, this["case_id"])
+        await repository.add_event(
+            conn, event_id=uuid.uuid5(this["case_id"], f"linked:{other['case_id']}:{decision}:{now.isoformat()}"),
+            case_id=this["case_id"], type="linked", occurred_at=now,
+            detail={"case_id": str(other["case_id"]), "case_number": other["case_number"], "decision": decision,
+                    "by": principal.subject})
 
 
 async def add_note(conn: asyncpg.Connection, vault: PiiVault, case_id: uuid.UUID, text: str, *, source: str,
@@ -99,6 +146,9 @@ async def add_note(conn: asyncpg.Connection, vault: PiiVault, case_id: uuid.UUID
     """A note on the case (sealed) and a timeline entry that says one was added, without its words: the
     timeline is shown live to everyone on the case, the words only in the audited case view."""
     now = now or utcnow()
+    # Holding the case row like every timeline writer keeps one case's entries in commit order (case_events.seq),
+    # which a live timeline resumes from. Call it in a transaction.
+    await repository.get_case_for_update(conn, case_id)
     note_id = await repository.add_note(conn, case_id=case_id, source=source, author=author,
                                         body_enc=vault.seal(text) or b"", created_at=now)
     await repository.add_event(conn, event_id=uuid.uuid5(case_id, f"note:{note_id}"), case_id=case_id, type="note",
@@ -122,3 +172,19 @@ def may_see(principal: Principal, row: asyncpg.Record) -> bool:
         return False
     own = uuid.UUID(principal.center_id)
     return own in (row["reported_center_id"], row["center_id"])
+
+
+def center_scope(principal: Principal) -> uuid.UUID | None:
+    """The one center whose cases this principal may list (center staff), or None for every case. Center staff
+    without a center see nothing: a scope no case has."""
+    if principal.role is not Role.center_staff:
+        return None
+    return uuid.UUID(principal.center_id) if principal.center_id else uuid.UUID(int=0)
+
+
+async def related_cases(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal) -> list[RelatedCase]:
+    """The cases linked to this one (either way) that the principal may see, newest first."""
+    return [RelatedCase(kind=r["kind"], case_id=r["case_id"], case_number=r["case_number"], status=r["status"],
+                        category=r["category"], urgency=r["urgency"], created_at=r["created_at"], score=r["score"],
+                        decision=r["decision"], decided_by=r["decided_by"])
+            for r in await repository.related(conn, case_id) if may_see(principal, r)]

@@ -19,6 +19,7 @@ from hotline_devstack.demo_channels import (
     DEMO_LINE_USER_ID,
     DEMO_PHONE,
     DEMO_TAMBON,
+    intake_line_env,
     link_demo_responder,
     notify_channel_env,
 )
@@ -270,7 +271,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         channels = notify_channel_env(line_url=fakes.urls["line"], line_token=fakes.token,
                                       sms_url=fakes.urls["sms"], sms_api_key=fakes.api_key,
                                       smtp_host=fakes.smtp.host, smtp_port=fakes.smtp.port)
-        stack.start_services(base_port=args.base_port, extra_env={"notify": channels})
+        public_line = intake_line_env(line_url=fakes.urls["line"], line_token=fakes.token)
+        stack.start_services(base_port=args.base_port, extra_env={"notify": channels, "intake": public_line})
         try:
             changed = link_demo_responder(stack.service_url("registry"), _demo_password())
             stack.responder_linked = True

@@ -22,6 +22,8 @@ DEMO_LINE_USER_ID = "U13001001010000000000000000000001"
 DEMO_PHONE = "+66891300101"
 DEMO_EMAIL = "volunteer.100101@example.org"
 DEV_LINE_CHANNEL_SECRET = "dev-only-line-channel-secret"
+# The public's 1300 LINE account (intake) is another channel than the responders' (notify): its own secret.
+DEV_PUBLIC_LINE_CHANNEL_SECRET = "dev-only-public-line-channel-secret"
 OUR_KINDS = ("line", "sms", "email")
 
 
@@ -36,6 +38,15 @@ def notify_channel_env(*, line_url: str, line_token: str, sms_url: str, sms_api_
         "NOTIFY_SMS_API_KEY": sms_api_key,
         "NOTIFY_SMTP_HOST": smtp_host,
         "NOTIFY_SMTP_PORT": str(smtp_port),
+    }
+
+
+def intake_line_env(*, line_url: str, line_token: str) -> dict[str, str]:
+    """The INTAKE_* settings that open the public's LINE account on intake, answering through the LINE fake."""
+    return {
+        "INTAKE_LINE_API_BASE_URL": line_url,
+        "INTAKE_LINE_CHANNEL_ACCESS_TOKEN": line_token,
+        "INTAKE_LINE_CHANNEL_SECRET": DEV_PUBLIC_LINE_CHANNEL_SECRET,
     }
 
 

@@ -49,6 +49,7 @@ class Platform:
             "DEMO_ALERT_WEBHOOK_URL": f"{self.url('notify')}/v1/demo/inbox",
             "NOTIFY_PUBLIC_BASE_URL": self.url("notify"),
             "NOTIFY_INTAKE_URL": self.url("intake"),
+            "INTAKE_REGISTRY_URL": self.url("registry"),
         }
         env.update(self.env)
         env.update(self.service_env.get(name, {}))

@@ -30,6 +30,8 @@ def service_env(name: str, pg_port: int, kafka_bootstrap: str, *, base_port: int
     if name == "notify":
         urls["NOTIFY_PUBLIC_BASE_URL"] = notify
         urls["NOTIFY_INTAKE_URL"] = f"http://127.0.0.1:{service_port('intake', base_port)}"
+    if name == "intake":
+        urls["INTAKE_REGISTRY_URL"] = f"http://127.0.0.1:{service_port('registry', base_port)}"
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": f"postgresql://{name}:{name}@127.0.0.1:{pg_port}/hotline",

@@ -24,6 +24,9 @@ TEMPLATE_TYPES = ("buttons", "confirm", "carousel", "image_carousel")
 ACTION_TYPES = ("postback", "message", "uri", "datetimepicker", "camera", "cameraRoll", "location",
                 "richmenuswitch", "clipboard")
 URI_SCHEMES = ("http://", "https://", "line://", "tel:")
+# "This action can be configured only with quick reply buttons" (camera, camera roll, location).
+QUICK_REPLY_ONLY_ACTIONS = ("camera", "cameraRoll", "location")
+QUICK_REPLY_ACTIONS = tuple(a for a in ACTION_TYPES if a != "richmenuswitch")  # a rich menu's own
 
 
 def utf16_len(text: str) -> int:
@@ -147,7 +150,20 @@ def _message(check: _Check, value: Any, prop: str) -> None:
     if quick_reply is not None and (qr := check.obj(quick_reply, f"{prop}.quickReply")) is not None:
         for i, item in enumerate(check.array(qr, "items", f"{prop}.quickReply", min_items=1, max_items=13)):
             if (it := check.obj(item, f"{prop}.quickReply.items[{i}]")) is not None:
-                _action(check, it.get("action"), f"{prop}.quickReply.items[{i}].action")
+                _quick_reply_item(check, it, f"{prop}.quickReply.items[{i}]")
+
+
+def _quick_reply_item(check: _Check, item: dict[str, Any], prop: str) -> None:
+    """https://developers.line.biz/en/reference/messaging-api/#items-object: `type` "action", an optional https
+    `imageUrl` (≤ 2000), and an action of the kinds a quick reply button may carry (every kind but a rich menu
+    switch), its label required and at most 20 characters."""
+    check.one_of(item, "type", prop, ("action",))
+    if item.get("imageUrl") is not None:
+        check.url(item, "imageUrl", prop, max_len=2000)
+    action = item.get("action")
+    if isinstance(action, dict) and action.get("type") == "richmenuswitch":
+        check.add(f"{prop}.action.type", f"Must be one of the following values: [{', '.join(QUICK_REPLY_ACTIONS)}]")
+    _action(check, action, f"{prop}.action")
 
 
 def _template(check: _Check, t: dict[str, Any], prop: str) -> None:
@@ -199,6 +215,8 @@ def _carousel(check: _Check, t: dict[str, Any], prop: str) -> None:
 def _actions(check: _Check, obj: dict[str, Any], prop: str, *, max_actions: int, min_actions: int = 1) -> list[Any]:
     actions = check.array(obj, "actions", prop, min_items=min_actions, max_items=max_actions)
     for i, action in enumerate(actions):
+        if isinstance(action, dict) and action.get("type") in QUICK_REPLY_ONLY_ACTIONS:
+            check.add(f"{prop}.actions[{i}].type", f"{action['type']} actions work only in quick reply buttons")
         _action(check, action, f"{prop}.actions[{i}]")
     if obj.get("defaultAction") is not None:
         _action(check, obj["defaultAction"], f"{prop}.defaultAction", label_required=False)
