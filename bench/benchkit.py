@@ -74,6 +74,48 @@ def ratio(a: float | int | None, b: float | int | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+# --------------------------------------------------------------------------------------------- CPU accounting
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_table() -> dict[int, tuple[int, float]]:
+    """pid → (ppid, CPU seconds of the process and of the children it has reaped), from /proc."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = raw[raw.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
+        ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        table[int(entry.name)] = (int(fields[1]), ticks / CLK_TCK)
+    return table
+
+
+def tree_cpu(table: dict[int, tuple[int, float]], root: int | None) -> float | None:
+    """CPU seconds of `root` and every live descendant (PostgreSQL's backends, a wrapper's child)."""
+    if root is None or root not in table:
+        return None
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += table[pid][1]
+        todo += children.get(pid, [])
+    return total
+
+
+def host_cpu() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine so far, all cores, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
+
+
 # --------------------------------------------------------------------------------------------- webhook sink
 def _sink_main(secret: str, conn: Connection) -> None:
     """Child process: a WebhookSink whose records are streamed to the parent as they arrive."""

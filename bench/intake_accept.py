@@ -63,7 +63,6 @@ BASE_PORT = 48600  # Platform's offsets: intake = base + 0
 BARE_PORT = 48610  # the bare FastAPI baseline
 REPORT_RATE = "1000000/second"  # intake's per-account brake, out of the way (see the docstring)
 KEEPALIVE_EXPIRY = 2.0  # idle connections expire before uvicorn's 5 s keep-alive closes them (no close race)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 BARE_APP = Path(__file__).with_name("bare_app.py")
 
 # (category, target group, what the caller says, usual urgency): cases as an operator of the 1300 takes them.
@@ -302,28 +301,6 @@ class LoadGenerator:
 
 
 # --------------------------------------------------------------------------------------------- CPU accounting
-def _proc_table() -> dict[int, tuple[int, float]]:
-    """pid → (ppid, CPU seconds of the process and of the children it has reaped), from /proc."""
-    table: dict[int, tuple[int, float]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
-        table[int(entry.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]) / CLK_TCK)
-    return table
-
-
-def host_cpu() -> tuple[float, float]:
-    """(busy, steal) CPU seconds of the whole machine so far, all cores, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
-
-
 def cpu_delta(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float]:
     """CPU seconds each component used between two `Infra.cpu()` samples."""
     out: dict[str, float] = {}
@@ -332,21 +309,6 @@ def cpu_delta(before: dict[str, float | None], after: dict[str, float | None]) -
         if a is not None and b is not None:
             out[k] = b - a
     return out
-
-
-def _tree_cpu(table: dict[int, tuple[int, float]], root: int | None) -> float | None:
-    """CPU seconds of `root` and every live descendant (PostgreSQL's backends)."""
-    if root is None or root not in table:
-        return None
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += table[pid][1]
-        todo += children.get(pid, [])
-    return total
 
 
 # --------------------------------------------------------------------------------------------- infrastructure
@@ -404,16 +366,16 @@ class Infra(benchkit.BenchInfra):
 
     def cpu(self) -> dict[str, float | None]:
         """Cumulative CPU seconds of each component now."""
-        table = _proc_table()
+        table = benchkit.proc_table()
         intake = self.platform.services.get("intake") if self.platform else None
         return {
-            "intake": _tree_cpu(table, intake.pid if intake else None),
-            "bare": _tree_cpu(table, self.bare.pid if self.bare else None),
-            "postgres": _tree_cpu(table, self.postgres.pid if self.postgres else None),
-            "kafka": _tree_cpu(table, self.kafka.pid if self.kafka else None),
-            "generator": _tree_cpu(table, self.generator.pid if self.generator else None),
+            "intake": benchkit.tree_cpu(table, intake.pid if intake else None),
+            "bare": benchkit.tree_cpu(table, self.bare.pid if self.bare else None),
+            "postgres": benchkit.tree_cpu(table, self.postgres.pid if self.postgres else None),
+            "kafka": benchkit.tree_cpu(table, self.kafka.pid if self.kafka else None),
+            "generator": benchkit.tree_cpu(table, self.generator.pid if self.generator else None),
             "bench": time.process_time(),
-            "host_busy": (host := host_cpu())[0],
+            "host_busy": (host := benchkit.host_cpu())[0],
             "host_steal": host[1],
         }
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, ClassVar
 
 import benchkit
@@ -66,41 +65,9 @@ ROUTING_SOURCE = "/hotline/routing"
 REGISTRY_SOURCE = "/hotline/registry"
 ACK_MINUTES = {Priority.P1: 15, Priority.P2: 60, Priority.P3: 1440, Priority.P4: 0}  # routing's defaults
 PRIORITY_WEIGHTS = {Priority.P1: 15, Priority.P2: 35, Priority.P3: 40, Priority.P4: 10}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------------------------- CPU accounting
-def _proc_table() -> dict[int, tuple[int, float]]:
-    """pid → (ppid, CPU seconds of the process and of its children it has reaped), from /proc."""
-    table: dict[int, tuple[int, float]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        fields = raw[raw.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
-        ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-        table[int(entry.name)] = (int(fields[1]), ticks / CLK_TCK)
-    return table
-
-
-def tree_cpu(table: dict[int, tuple[int, float]], root: int | None) -> float | None:
-    """CPU seconds of `root` and every live descendant (PostgreSQL's backends, a wrapper's child)."""
-    if root is None or root not in table:
-        return None
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += table[pid][1]
-        todo += children.get(pid, [])
-    return total
-
-
 def cpu_share(before: float | None, after: float | None, wall: float) -> float | None:
     """Percent of one core used over `wall` seconds."""
     if before is None or after is None or wall <= 0:
@@ -286,14 +253,14 @@ class Infra(benchkit.BenchInfra):
 
     def cpu(self) -> dict[str, float | None]:
         """Cumulative CPU seconds of each component now."""
-        table = _proc_table()
-        notify = [tree_cpu(table, proc.pid) for proc in self.notify.values()]
+        table = benchkit.proc_table()
+        notify = [benchkit.tree_cpu(table, proc.pid) for proc in self.notify.values()]
         return {
             "notify": sum(x for x in notify if x is not None) if notify else None,
-            "postgres": tree_cpu(table, self.postgres.pid if self.postgres else None),
-            "kafka": tree_cpu(table, self.kafka.pid if self.kafka else None),
-            "sink": tree_cpu(table, self.sink.pid if self.sink else None),
-            "baseline_consumer": tree_cpu(table, self.baseline.pid if self.baseline else None),
+            "postgres": benchkit.tree_cpu(table, self.postgres.pid if self.postgres else None),
+            "kafka": benchkit.tree_cpu(table, self.kafka.pid if self.kafka else None),
+            "sink": benchkit.tree_cpu(table, self.sink.pid if self.sink else None),
+            "baseline_consumer": benchkit.tree_cpu(table, self.baseline.pid if self.baseline else None),
             "bench": time.process_time(),
         }
 

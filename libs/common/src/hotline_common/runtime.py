@@ -37,6 +37,32 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
+class Worker:
+    """A service's background loop (`_run`), woken early by `wake()`; a Component, so started and stopped with the
+    service. Subclasses name it and extend `stop` for what they must finish."""
+
+    name = "worker"
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
 @dataclass
 class Runtime:
     """What a running service holds; handlers reach it through the FastStream context as `runtime`."""

@@ -22,7 +22,7 @@ import asyncpg
 
 from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, AlertSent
-from hotline_common.runtime import Runtime
+from hotline_common.runtime import Runtime, Worker
 from hotline_notify import repository
 from hotline_notify.alerts import address_hint, delivery_id_for, item_for, retry_delay
 from hotline_notify.channels import AlertChannel, Delivery, DeliveryResult
@@ -32,29 +32,21 @@ from hotline_notify.links import Links
 log = logging.getLogger("hotline.notify.dispatch")
 
 
-class Dispatcher:
+class Dispatcher(Worker):
+    name = "alert-dispatcher"
+
     def __init__(self, runtime: Runtime, channels: dict[str, AlertChannel], links: Links) -> None:
+        super().__init__()
         self.runtime = runtime
         self.settings: NotifySettings = runtime.settings  # type: ignore[assignment]
         self.channels = channels
         self.links = links
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._inflight_alerts = 0
         self._busy: set[uuid.UUID] = set()  # responders with a delivery in flight from this instance
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="alert-dispatcher")
-
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         # Deliveries in flight get a moment to finish and record their outcome; one cut short keeps its lease
         # and is retried by whichever instance runs next (the delivery id lets receivers drop the repeat).
         if self._inflight:

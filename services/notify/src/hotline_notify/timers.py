@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from hotline_common.deadletter import TRANSIENT
 from hotline_common.events.base import utcnow
-from hotline_common.runtime import Runtime
+from hotline_common.runtime import Runtime, Worker
 from hotline_notify import repository
 from hotline_notify.workflow import Workflow
 
@@ -19,30 +19,19 @@ log = logging.getLogger("hotline.notify.timers")
 IDLE_POLL_SECONDS = 1.0  # another instance may have scheduled a timer: look at least this often
 
 
-class TimerWorker:
+class TimerWorker(Worker):
+    name = "escalation-timers"
+
     def __init__(self, runtime: Runtime, workflow: Workflow, on_fired: Callable[[], None],
                  ready: Callable[[], Awaitable[object]]) -> None:
+        super().__init__()
         self.runtime, self.workflow, self.on_fired, self.ready = runtime, workflow, on_fired, ready
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     def wake_for(self, due: datetime) -> None:
         """A new timer: a pass now only if it falls due before the worker's next look anyway (a routed case's
         deadline is minutes away; a pass per routed event was a tenth of notify's time in a burst)."""
         if due <= utcnow() + timedelta(seconds=IDLE_POLL_SECONDS):
             self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="escalation-timers")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def fire_due(self) -> int:
         """Fire every due timer; returns how many fired."""

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from hotline_common.crypto import PiiVault
 from hotline_common.deadletter import TRANSIENT
 from hotline_common.events.base import utcnow
-from hotline_common.runtime import Runtime
+from hotline_common.runtime import Runtime, Worker
 from hotline_gazetteer import gazetteer
 from hotline_intake import service
 from hotline_intake.config import IntakeSettings
@@ -43,25 +43,17 @@ REPLY_BACKOFF_CAP = 60.0
 CASE_IDS = uuid.UUID("5e1c7a55-1300-4c1e-9e5e-11a1e0000001")  # namespace: case id from a webhook event id
 
 
-class LineInbox:
+class LineInbox(Worker):
+    name = "line-inbox"
+
     def __init__(self, runtime: Runtime, vault: PiiVault, settings: IntakeSettings) -> None:
+        super().__init__()
         self.runtime, self.vault, self.settings = runtime, vault, settings
         self.replies = LineReplies(settings.line_api_base_url, settings.line_channel_access_token
                                    .get_secret_value(), settings.line_timeout_seconds)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="line-inbox")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         await self.replies.close()
 
     async def _run(self) -> None:

@@ -12,7 +12,6 @@ below a consonant share its cell, which is what lets a Thai sentence fit in 60.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +32,7 @@ from linebot.v3.messaging import (  # type: ignore[import-untyped]
     URIAction,
 )
 
+from hotline_common.line import clusters
 from hotline_notify.channels.base import AlertChannel, AlertItem, Delivery, DeliveryResult, register
 
 TITLE_MAX = 40
@@ -214,21 +214,6 @@ def _summary(rest: Sequence[AlertItem], total: int) -> str:
 
 
 # -- counting as LINE counts ------------------------------------------------------------------------------------
-def clusters(text: str) -> list[str]:
-    """Grapheme clusters, never fewer than LINE counts: combining marks (Mn, Me) and ZWJ sequences join; spacing
-    marks such as SARA AM stand alone, as in legacy clusters — so a text that fits here fits at LINE."""
-    out: list[str] = []
-    after_zwj = False
-    for ch in text:
-        joins = unicodedata.category(ch) in ("Mn", "Me") or ch == "\u200d" or after_zwj or 0x1F3FB <= ord(ch) <= 0x1F3FF
-        if out and joins:
-            out[-1] += ch
-        else:
-            out.append(ch)
-        after_zwj = ch == "\u200d"
-    return out
-
-
 def _clip(text: str, limit: int) -> str:
     parts = clusters(text)
     return text if len(parts) <= limit else "".join(parts[:limit - 1]) + "…"
