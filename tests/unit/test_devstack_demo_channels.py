@@ -3,6 +3,7 @@ models and seed, notify's env against NotifySettings and its channels against th
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,10 +17,14 @@ from hotline_devstack.demo_channels import (
     DEMO_EMAIL,
     DEMO_LINE_USER_ID,
     DEMO_PHONE,
+    DEMO_PUBLIC_LINE_USER_ID,
     DEMO_TAMBON,
+    DEV_PUBLIC_LINE_CHANNEL_SECRET,
     demo_channels,
     demo_responder_id,
+    line_signature,
     notify_channel_env,
+    public_line_webhook,
     responder_update,
 )
 from hotline_devstack.services import SERVICES, service_env
@@ -140,3 +145,21 @@ def test_services_find_each_other_on_the_base_port(base_port: int, monkeypatch: 
 def test_the_shells_own_public_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFY_PUBLIC_BASE_URL", "http://192.168.1.20:8003")
     assert "NOTIFY_PUBLIC_BASE_URL" not in service_env("notify", 5432, "127.0.0.1:9092")
+
+
+@pytest.mark.parametrize("kwargs", [{"text": "ช่วยด้วย สามีทำร้ายร่างกาย"}, {"lat": 13.75, "lon": 100.49},
+                                    {"postback": "cat=domestic_violence"}])
+def test_line_say_sends_what_intake_reads_as_a_signed_line_webhook(kwargs: dict[str, Any]) -> None:
+    from hotline_common.line import signature, signature_ok
+    from hotline_intake.line.incoming import Location, Postback, Text, incoming, read_body
+
+    body = json.dumps(public_line_webhook(now_ms=1_700_000_000_000, event_id="01DEMOABCDEF", **kwargs),
+                      ensure_ascii=False).encode()
+    assert line_signature(DEV_PUBLIC_LINE_CHANNEL_SECRET, body) == signature(DEV_PUBLIC_LINE_CHANNEL_SECRET, body)
+    assert signature_ok(DEV_PUBLIC_LINE_CHANNEL_SECRET, body, line_signature(DEV_PUBLIC_LINE_CHANNEL_SECRET, body))
+    [event] = read_body(body)
+    assert event.user_id == DEMO_PUBLIC_LINE_USER_ID and event.event_id == "01DEMOABCDEF"
+    did = incoming(event.raw)
+    expected = {"text": Text, "lat": Location, "postback": Postback}[next(iter(kwargs))]
+    assert isinstance(did, expected), did
+    assert build_parser().parse_args(["line-say", "--location", "13.75,100.49"]).location == "13.75,100.49"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +22,14 @@ from hotline_devstack.demo_channels import (
     DEMO_EMAIL,
     DEMO_LINE_USER_ID,
     DEMO_PHONE,
+    DEMO_PUBLIC_LINE_USER_ID,
     DEMO_TAMBON,
+    DEV_PUBLIC_LINE_CHANNEL_SECRET,
     intake_line_env,
+    line_signature,
     link_demo_responder,
     notify_channel_env,
+    public_line_webhook,
 )
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
 from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
@@ -245,6 +253,8 @@ def _banner(stack: Stack) -> str:
     lines = ["Hotline dev stack is up", ""]
     for svc in stack.services:
         lines.append(f"{svc.name:<10} {svc.url}   (API docs: {svc.url}/docs)")
+        if svc.name == "intake":
+            lines.append(f"{'Console':<10} {svc.url}/console   (operators; center staff: walk-ins)")
     lines += _fakes_banner(stack)
     lines += [
         "",
@@ -291,6 +301,26 @@ def cmd_link_demo_responder(args: argparse.Namespace) -> int:
     changed = link_demo_responder(args.registry_url.rstrip("/"), _demo_password())
     print(f"demo responder of tambon {DEMO_TAMBON}: LINE {DEMO_LINE_USER_ID}, SMS {DEMO_PHONE}, e-mail {DEMO_EMAIL}, "
           f"then webhook{'' if changed else ' (already)'}")
+    return 0
+
+
+def cmd_line_say(args: argparse.Namespace) -> int:
+    """Write to the 1300 LINE account as a member of the public would (the demo has no LINE app): the webhook intake
+    gets from LINE, signed with the demo channel secret. The bot's answers show on the demo phone page."""
+    lat, lon = (float(x) for x in args.location.split(",")) if args.location else (None, None)
+    now_ms = int(time.time() * 1000)
+    body = json.dumps(public_line_webhook(text=" ".join(args.text) or None, lat=lat, lon=lon, postback=args.postback,
+                                          now_ms=now_ms, event_id=f"01DEMO{uuid.uuid4().hex[:20].upper()}"),
+                      ensure_ascii=False).encode()
+    request = urllib.request.Request(f"{args.intake_url.rstrip('/')}/v1/line/webhook", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "X-Line-Signature": line_signature(
+                                         DEV_PUBLIC_LINE_CHANNEL_SECRET, body)})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            print(answer.read().decode())
+    except urllib.error.URLError as exc:
+        raise DevstackError(f"intake's LINE webhook did not take it: {exc}") from exc
+    print("the answer shows on the demo phone page in a moment (LINE, to " + DEMO_PUBLIC_LINE_USER_ID + ")")
     return 0
 
 
@@ -390,6 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "e-mail before the webhook (as `up` does), through the registry's API as `admin`")
     p_link.add_argument("--registry-url", default="http://127.0.0.1:8001")
     p_link.set_defaults(func=cmd_link_demo_responder)
+
+    p_say = sub.add_parser("line-say", help="write to the 1300 LINE account as a member of the public (text, a "
+                           "location or a button's postback data); the bot's answers show on the demo phone page")
+    p_say.add_argument("text", nargs="*", help="what the person writes, e.g. ช่วยด้วย")
+    p_say.add_argument("--location", help="share a location instead: LAT,LON")
+    p_say.add_argument("--postback", help="tap a button instead: its data, e.g. cat=domestic_violence")
+    p_say.add_argument("--intake-url", default="http://127.0.0.1:8000")
+    p_say.set_defaults(func=cmd_line_say)
 
     p_run = sub.add_parser("run", help="run a command against fresh infra on test ports")
     p_run.add_argument("command", nargs=argparse.REMAINDER)

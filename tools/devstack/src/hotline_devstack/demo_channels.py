@@ -6,6 +6,9 @@ Stdlib only at import time (like the rest of hotline_devstack): the registry's m
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import urllib.error
 import urllib.parse
@@ -48,6 +51,34 @@ def intake_line_env(*, line_url: str, line_token: str) -> dict[str, str]:
         "INTAKE_LINE_CHANNEL_ACCESS_TOKEN": line_token,
         "INTAKE_LINE_CHANNEL_SECRET": DEV_PUBLIC_LINE_CHANNEL_SECRET,
     }
+
+
+# A member of the public writing to the 1300 LINE account in the demo (`hotline-dev line-say`).
+DEMO_PUBLIC_LINE_USER_ID = "U13000000000000000000000000000001"
+
+
+def public_line_webhook(*, text: str | None = None, lat: float | None = None, lon: float | None = None,
+                        postback: str | None = None, user_id: str = DEMO_PUBLIC_LINE_USER_ID,
+                        now_ms: int, event_id: str) -> dict[str, Any]:
+    """A webhook body as LINE sends it for one message or button tap of `user_id` (the shape of
+    https://developers.line.biz/en/reference/messaging-api/#webhook-event-objects)."""
+    event: dict[str, Any] = {"mode": "active", "timestamp": now_ms, "source": {"type": "user", "userId": user_id},
+                             "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False},
+                             "replyToken": event_id.lower()}
+    if postback is not None:
+        event |= {"type": "postback", "postback": {"data": postback}}
+    elif lat is not None and lon is not None:
+        event |= {"type": "message", "message": {"id": str(now_ms), "type": "location", "title": "ตำแหน่งของฉัน",
+                                                 "address": "", "latitude": lat, "longitude": lon}}
+    else:
+        event |= {"type": "message", "message": {"id": str(now_ms), "type": "text", "quoteToken": event_id,
+                                                 "text": text or ""}}
+    return {"destination": "U" + "0" * 32, "events": [event]}
+
+
+def line_signature(channel_secret: str, body: bytes) -> str:
+    """`X-Line-Signature`: base64 of the body's HMAC-SHA256 with the channel secret (stdlib: no venv needed)."""
+    return base64.b64encode(hmac.new(channel_secret.encode(), body, hashlib.sha256).digest()).decode("ascii")
 
 
 def demo_channels(current: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
