@@ -122,13 +122,16 @@ async def related(conn: asyncpg.Connection, case_id: uuid.UUID, limit: int = 50)
         "ORDER BY c.created_at DESC, l.kind LIMIT $2", case_id, limit))
 
 
-async def recent_cases(conn: asyncpg.Connection, *, since: datetime, exclude: uuid.UUID, limit: int = 1000
-                       ) -> list[asyncpg.Record]:
-    """What the cases reported since `since` say about place, time and people (for duplicate suggestions)."""
+async def recent_cases_near(conn: asyncpg.Connection, *, since: datetime, exclude: uuid.UUID, place_code: str | None,
+                            lat: float | None, lon: float | None, box_deg: float, limit: int = 200
+                            ) -> list[asyncpg.Record]:
+    """The cases reported since `since` in the same sub-district, or with a position within `box_deg` of this one:
+    what they say about place, time and people (for duplicate suggestions)."""
     return list(await conn.fetch(
-        "SELECT case_id, tambon_code, lat, lon, created_at, category, target_group, channel, caller_phone_key "
-        "FROM cases WHERE created_at >= $1 AND case_id <> $2 ORDER BY created_at DESC LIMIT $3",
-        since, exclude, limit))
+        "SELECT case_id, place_code AS tambon_code, lat, lon, created_at, category, target_group, channel, "
+        "caller_phone_key FROM cases WHERE created_at >= $1 AND case_id <> $2 AND (place_code = $3 OR "
+        "($4::float8 IS NOT NULL AND lat BETWEEN $4 - $6 AND $4 + $6 AND lon BETWEEN $5 - $6 AND $5 + $6)) "
+        "ORDER BY created_at DESC LIMIT $7", since, exclude, place_code, lat, lon, box_deg, limit))
 
 
 async def link_possible_duplicates(conn: asyncpg.Connection, case_id: uuid.UUID,

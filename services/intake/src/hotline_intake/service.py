@@ -78,11 +78,13 @@ async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Repo
         safety=body.safety, caller_key=caller_key,
         callback_ref=f"/v1/cases/{case_id}/contact" if caller.phone else None,
     )
+    seen = sighting(tambon_code=location.tambon_code, lat=location.lat, lon=location.lon, at=now,
+                    category=body.category, target_group=body.target_group, channel=body.channel, caller_key=phone_key)
     async with runtime.transaction() as conn:
         await repository.insert_case(
             conn, case_id=case_id, case_number=number, channel=body.channel.value, category=body.category.value,
             target_group=body.target_group.value, urgency=body.urgency.value if body.urgency else None,
-            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon,
+            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon, place_code=seen.tambon_code,
             description_enc=vault.seal(body.description), caller_name_enc=vault.seal(caller.name),
             caller_phone_enc=vault.seal(caller.phone), address_enc=vault.seal(location.text),
             national_id_enc=vault.seal(body.national_id), needs_place=body.needs_place,
@@ -96,9 +98,7 @@ async def report(runtime: Runtime, vault: PiiVault, body: CaseIn, reporter: Repo
         await outbox.enqueue(conn, topics.CASE_REPORTED, event, source=runtime.source)
         if phone_key is not None:
             await repository.link_same_caller(conn, case_id, phone_key)
-        await suggest_duplicates(conn, case_id, sighting(
-            tambon_code=location.tambon_code, lat=location.lat, lon=location.lon, at=now, category=body.category,
-            target_group=body.target_group, channel=body.channel, caller_key=phone_key))
+        await suggest_duplicates(conn, case_id, seen)
     return CaseAccepted(case_id=case_id, case_number=number, status="reported")
 
 
@@ -114,7 +114,9 @@ def sighting(*, tambon_code: str | None, lat: float | None, lon: float | None, a
 
 async def suggest_duplicates(conn: asyncpg.Connection, case_id: uuid.UUID, new: duplicates.Sighting) -> None:
     """Link the earlier reports that may be the same incident, for an operator to decide (never merged here)."""
-    rows = await repository.recent_cases(conn, since=new.at - duplicates.WINDOW, exclude=case_id)
+    rows = await repository.recent_cases_near(conn, since=new.at - duplicates.WINDOW, exclude=case_id,
+                                              place_code=new.tambon_code, lat=new.lat, lon=new.lon,
+                                              box_deg=duplicates.NEAR_KM / 100)  # 0.03° ≥ 3 km in Thailand
     earlier = [(r["case_id"], sighting(tambon_code=r["tambon_code"], lat=r["lat"], lon=r["lon"], at=r["created_at"],
                                        category=r["category"], target_group=r["target_group"], channel=r["channel"],
                                        caller_key=r["caller_phone_key"])) for r in rows]
