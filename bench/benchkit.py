@@ -25,6 +25,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from aiokafka import AIOKafkaConsumer
+
 from hotline_devstack import KafkaBroker, Platform, PostgresCluster, cache_dir, ensure_kafka_jars
 from hotline_devstack.services import ServiceProcess
 from hotline_devstack.webhook_sink import Received, WebhookSink
@@ -116,6 +118,47 @@ def host_cpu() -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
 
 
+# --------------------------------------------------------------------------------------------- child processes
+def stop_child(proc: Any, conn: Connection) -> None:
+    """Ask a child process that listens on `conn` to stop; kill it if it has not within 10 s."""
+    with contextlib.suppress(OSError):
+        conn.send("stop")
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(5)
+    conn.close()
+
+
+# --------------------------------------------------------------------------------------------- Kafka
+async def read_topic(bootstrap: str, topic: str, on_records: Callable[[list[Any]], None], *,
+                     timeout: float = 60.0, max_records: int | None = None) -> None:
+    """Every record of `topic` up to its end offsets at the start, read without a consumer group (so it assigns
+    itself every partition), passed to `on_records` batch by batch."""
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, client_id="bench-reader", group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not consumer.assignment():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no partitions of {topic} assigned")
+            await asyncio.sleep(0.05)
+        partitions = sorted(consumer.assignment())
+        end = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end[tp] for tp in partitions])
+
+        while await behind() and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000, max_records=max_records)).values():
+                on_records(records)
+    finally:
+        await consumer.stop()
+
+
 # --------------------------------------------------------------------------------------------- webhook sink
 def _sink_main(secret: str, conn: Connection) -> None:
     """Child process: a WebhookSink whose records are streamed to the parent as they arrive."""
@@ -160,13 +203,7 @@ class RemoteSink:
         return new
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send("stop")
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join(5)
-        self._conn.close()
+        stop_child(self._proc, self._conn)
 
 
 # --------------------------------------------------------------------------------------------- infrastructure

@@ -380,32 +380,15 @@ def stage_times(postgres: PostgresCluster) -> dict[str, dict[str, float | None]]
 
 
 async def publish_times(bootstrap: str, topic: str) -> dict[str, float]:
-    """When each case's event was published (record timestamp = the relay's send time, epoch seconds),
-    read from the beginning of `topic` without a consumer group. The key is the case id."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, client_id="bench-reader", group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
+    """When each case's event was published (record timestamp = the relay's send time, epoch seconds), read from
+    the beginning of `topic`. The key is the case id."""
     out: dict[str, float] = {}
-    try:
-        deadline = time.monotonic() + 30
-        while not consumer.assignment():  # without a group the consumer assigns itself every partition
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no partitions of {topic} assigned")
-            await asyncio.sleep(0.05)
-        partitions = sorted(consumer.assignment())
-        end = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
 
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < end[tp] for tp in partitions])
+    def keep(records: list[Any]) -> None:
+        for rec in records:
+            out.setdefault(rec.key.decode() if rec.key else "", rec.timestamp / 1000.0)
 
-        while await behind() and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for rec in records:
-                    key = rec.key.decode() if rec.key else ""
-                    out.setdefault(key, rec.timestamp / 1000.0)
-    finally:
-        await consumer.stop()
+    await benchkit.read_topic(bootstrap, topic, keep, timeout=30)
     return out
 
 

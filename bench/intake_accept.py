@@ -45,7 +45,6 @@ from typing import Any, ClassVar
 
 import benchkit
 import httpx
-from aiokafka import AIOKafkaConsumer
 from benchkit import fmt, log, ratio, summary_ms
 
 from hotline_common import thai_id, topics
@@ -291,13 +290,7 @@ class LoadGenerator:
             await asyncio.sleep(0.01)
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send("stop")
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join(5)
-        self._conn.close()
+        benchkit.stop_child(self._proc, self._conn)
 
 
 # --------------------------------------------------------------------------------------------- CPU accounting
@@ -471,29 +464,10 @@ async def run_level(infra: Infra, target: str, concurrency: int, args: argparse.
 
 
 async def topic_keys(bootstrap: str, topic: str, timeout: float = 60.0) -> Counter[str]:
-    """Record keys (case ids) of the whole topic, read without a consumer group up to its end offsets."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, client_id="bench-reader", group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
+    """Record keys (case ids) of the whole topic."""
     keys: Counter[str] = Counter()
-    try:
-        deadline = time.monotonic() + timeout
-        while not consumer.assignment():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no partitions of {topic} assigned")
-            await asyncio.sleep(0.05)
-        partitions = sorted(consumer.assignment())
-        end = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < end[tp] for tp in partitions])
-
-        while await behind() and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=1000, max_records=5000)).values():
-                keys.update(rec.key.decode() if rec.key else "" for rec in records)
-    finally:
-        await consumer.stop()
+    await benchkit.read_topic(bootstrap, topic, lambda records: keys.update(
+        rec.key.decode() if rec.key else "" for rec in records), timeout=timeout, max_records=5000)
     return keys
 
 
