@@ -97,6 +97,22 @@ CASE_EVENT: dict[str, tuple[str, str]] = {
     "resolved": ("ปิดเรื่อง", "resolved"),
     "note": ("บันทึกเพิ่ม", "note added"),
     "linked": ("ตรวจสอบเรื่องซ้ำ", "duplicate checked"),
+    "urgency_raised": ("เร่งด่วนขึ้น", "urgency raised"),
+}
+
+# Why an open case became more urgent (hotline.case.urgency_raised.v1 reason_code).
+URGENCY_REASON: dict[str, tuple[str, str]] = {
+    "danger_words": ("ผู้แจ้งพิมพ์คำที่บ่งว่ามีอันตราย", "the person wrote a danger word"),
+    "operator": ("เจ้าหน้าที่ยกระดับ", "raised by an operator"),
+}
+
+# What an alert is, as the responder's LINE, SMS and e-mail name it.
+ALERT_KIND: dict[str, tuple[str, str]] = {
+    "new": ("เรื่องใหม่", "New case"),
+    "realert": ("เตือนซ้ำ", "Reminder"),
+    "escalated": ("ยกระดับ", "Escalated"),
+    "visit_reminder": ("เตือนลงพื้นที่", "Visit reminder"),
+    "urgent": ("ด่วนขึ้น", "Now more urgent"),
 }
 
 # An operator's answer to a possible duplicate (intake's case_links.decision).

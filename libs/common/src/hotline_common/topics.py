@@ -15,6 +15,7 @@ from hotline_common.events import (
     CaseResolved,
     CaseRouted,
     CaseUnroutable,
+    CaseUrgencyRaised,
     CenterRecord,
     Event,
     ResponderRecord,
@@ -48,6 +49,7 @@ class TopicSpec:
 CASE_REPORTED = TopicSpec("hotline.case.reported.v1", CaseReported)
 CASE_ROUTED = TopicSpec("hotline.case.routed.v1", CaseRouted)
 CASE_UNROUTABLE = TopicSpec("hotline.case.unroutable.v1", CaseUnroutable)
+CASE_URGENCY_RAISED = TopicSpec("hotline.case.urgency_raised.v1", CaseUrgencyRaised)
 CASE_DECLINED = TopicSpec("hotline.case.declined.v1", CaseDeclined)
 CASE_ESCALATED = TopicSpec("hotline.case.escalated.v1", CaseEscalated)
 CASE_ACKNOWLEDGED = TopicSpec("hotline.case.acknowledged.v1", CaseAcknowledged)
@@ -63,6 +65,7 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     CASE_REPORTED,
     CASE_ROUTED,
     CASE_UNROUTABLE,
+    CASE_URGENCY_RAISED,
     CASE_DECLINED,
     CASE_ESCALATED,
     CASE_ACKNOWLEDGED,

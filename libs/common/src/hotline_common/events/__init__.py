@@ -11,6 +11,7 @@ from hotline_common.events.cases import (
     CaseResolved,
     CaseRouted,
     CaseUnroutable,
+    CaseUrgencyRaised,
     Category,
     CenterCandidate,
     Channel,
@@ -22,6 +23,7 @@ from hotline_common.events.cases import (
     Safety,
     TambonCandidate,
     TargetGroup,
+    UrgencyReason,
 )
 from hotline_common.events.registry import AgencyRecord, AgencyType, AlertChannel, CenterRecord, ResponderRecord
 from hotline_common.events.rota import RotaRecord
@@ -40,6 +42,7 @@ __all__ = [
     "CaseResolved",
     "CaseRouted",
     "CaseUnroutable",
+    "CaseUrgencyRaised",
     "Category",
     "CenterCandidate",
     "CenterRecord",
@@ -55,4 +58,5 @@ __all__ = [
     "Safety",
     "TambonCandidate",
     "TargetGroup",
+    "UrgencyReason",
 ]

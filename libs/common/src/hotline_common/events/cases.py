@@ -165,11 +165,32 @@ class CaseRouted(CaseEvent):
     agency_type: str | None = None
     agency_name_th: str | None = None
     ack_deadline: datetime | None = Field(default=None, description="acknowledge by then, or escalate")
-    attempt: int = Field(default=1, ge=1, description="1 for the first routing, +1 for each re-routing")
+    attempt: int = Field(default=1, ge=1, description="1 for the first routing, +1 for each later decision (a "
+                         "re-routing or a re-prioritisation)")
     tried_center_ids: list[uuid.UUID] = Field(default_factory=list, description="centers tried before this one")
     explanation: RoutingExplanation | None = None
     safety: Safety = Field(default_factory=Safety, description="the reported case's safety preferences, for "
                            "every responder alerted")
+    reprioritised_from: Priority | None = Field(
+        default=None, description="set when this decision only raises the priority of the case's current routing "
+        "(same center and agency, an earlier deadline) after an urgency was raised; None for a routing to a unit")
+
+
+UrgencyReason = Literal["danger_words", "operator"]
+
+
+class CaseUrgencyRaised(CaseEvent):
+    """Someone made an open case more urgent after it was reported: the person wrote a danger word to the LINE
+    account, or an operator raised it (a follow-up call). Routing re-prioritises the case's current routing; the
+    priority is never lowered. Carries no words of the person's."""
+
+    ce_type: ClassVar[str] = "th.go.msdhs.hotline.case.urgency_raised.v1"
+
+    urgency: Priority
+    reason_code: UrgencyReason
+    channel: Channel = Field(description="where the new urgency came from")
+    raised_by: str = Field(default="", max_length=200, description="the operator's account; '' for the person "
+                           "themselves (LINE)")
 
 
 class TambonCandidate(BaseModel):
