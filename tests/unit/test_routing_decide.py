@@ -11,7 +11,7 @@ import pytest
 from hotline_common.events import AgencyRecord, AgencyType, CaseReported, CenterRecord, Location, Priority
 from hotline_gazetteer import gazetteer
 from hotline_routing.agencies import AgencyIndex
-from hotline_routing.decide import Policy, Routed, Unroutable, decide
+from hotline_routing.decide import Policy, Routed, Unroutable, decide, reprioritised, routed_event
 from hotline_routing.index import CenterIndex
 from hotline_routing.rules import load_rules
 
@@ -176,3 +176,31 @@ def test_the_operator_urgency_is_never_lowered() -> None:
     assert decision.priority.priority is Priority.P1
     advice = routed(route(case(urgency=Priority.P4), index_of(center("570511"))))
     assert advice.priority.priority is Priority.P4 and advice.ack_deadline is None
+
+
+def test_a_raised_urgency_keeps_the_center_and_takes_the_new_priority_and_its_deadline() -> None:
+    own = center("570511")
+    c = case(urgency=Priority.P3)
+    current = routed_event(c.case_id, c.case_number, routed(route(c, index_of(own))), reported_event_id=c.event_id)
+    assert current.priority is Priority.P3 and current.ack_deadline == NOW + timedelta(days=1)
+    later = NOW + timedelta(hours=2)
+    raised = reprioritised(current, Priority.P1, ["operator set P3", "urgency raised → P1"], attempt=2, now=later,
+                           window=POLICY.ack_windows[Priority.P1])
+    assert (raised.center_id, raised.agency_id, raised.rule) == (own.center_id, current.agency_id, "own_tambon")
+    assert raised.priority is Priority.P1 and raised.reprioritised_from is Priority.P3 and raised.attempt == 2
+    assert raised.ack_deadline == later + timedelta(minutes=15) and raised.occurred_at == later
+    assert raised.event_id != current.event_id and raised.reported_event_id == c.event_id
+    assert raised.explanation is not None and raised.explanation.priority_reasons[-1] == "urgency raised → P1"
+    assert raised.explanation.candidates == current.explanation.candidates  # type: ignore[union-attr]
+
+
+def test_a_raised_urgency_keeps_a_sooner_deadline_still_ahead_but_not_one_already_past() -> None:
+    c = case(urgency=Priority.P2)
+    current = routed_event(c.case_id, c.case_number, routed(route(c, index_of(center("570511")))),
+                           reported_event_id=c.event_id)  # P2: by NOW + 1 h
+    soon = reprioritised(current, Priority.P1, [], attempt=2, now=NOW + timedelta(minutes=50),
+                         window=timedelta(minutes=15))
+    assert soon.ack_deadline == NOW + timedelta(hours=1)  # 10 minutes left beats 15
+    late = reprioritised(current, Priority.P1, [], attempt=2, now=NOW + timedelta(hours=3),
+                         window=timedelta(minutes=15))
+    assert late.ack_deadline == NOW + timedelta(hours=3, minutes=15)  # the past one would escalate at once

@@ -141,3 +141,20 @@ def routed_event(case_id: uuid.UUID, case_number: str, routed: Routed, *, report
         attempt=attempt, tried_center_ids=list(tried), explanation=routed.explanation(),
         safety=safety or Safety(),
     )
+
+
+def reprioritised(current: CaseRouted, priority: Priority, reasons: list[str], *, window: timedelta | None,
+                  attempt: int, now: datetime) -> CaseRouted:
+    """The current routing again at a higher priority: same center, agency and explanation (with the reasons that
+    now hold), a new event, and the new priority's deadline from now — unless the current one is still ahead and
+    sooner. A deadline already past is not kept: that would escalate the moment the alerts go out."""
+    deadline = now + window if window is not None else None
+    if current.ack_deadline is not None and current.ack_deadline > now and (
+            deadline is None or current.ack_deadline < deadline):
+        deadline = current.ack_deadline
+    explanation = (current.explanation.model_copy(update={"priority_reasons": list(reasons)})
+                   if current.explanation is not None else None)
+    return CaseRouted.model_validate({
+        **current.model_dump(exclude={"event_id", "occurred_at", "explanation"}), "occurred_at": now,
+        "priority": priority, "ack_deadline": deadline, "attempt": attempt, "reprioritised_from": current.priority,
+        "explanation": explanation.model_dump() if explanation is not None else None})

@@ -1,5 +1,6 @@
 """Routing subscribers: a reported case becomes a routed (or unroutable) case, exactly once in effect; a decline or
-an escalation asking for another center sends it to the next one."""
+an escalation asking for another center sends it to the next one; an urgency raised after the report raises the
+priority of the case's current routing."""
 
 from __future__ import annotations
 
@@ -12,13 +13,22 @@ from faststream import Context
 from faststream.kafka import KafkaRouter
 
 from hotline_common import outbox, topics
-from hotline_common.events import CaseDeclined, CaseEscalated, CaseReported, CaseUnroutable, Priority
+from hotline_common.events import (
+    CaseDeclined,
+    CaseEscalated,
+    CaseReported,
+    CaseRouted,
+    CaseUnroutable,
+    CaseUrgencyRaised,
+    Priority,
+)
 from hotline_common.events.base import utcnow
 from hotline_common.kafka import PARTITION_WORKERS, consumer_options
 from hotline_common.runtime import Runtime
 from hotline_routing import repository
-from hotline_routing.decide import Routed, Unroutable, routed_event
+from hotline_routing.decide import Routed, Unroutable, reprioritised, routed_event
 from hotline_routing.engine import Routing
+from hotline_routing.priority import RANK
 
 router = KafkaRouter()
 log = logging.getLogger("hotline.routing")
@@ -36,7 +46,8 @@ async def _publish(conn: asyncpg.Connection, runtime: Runtime, case: CaseReporte
                 update={"priority_reasons": priority_reasons})})
         await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id,
                                        center_id=event.center_id, rule=event.rule, distance_km=event.distance_km,
-                                       priority=event.priority.value, attempt=attempt, trigger_event_id=trigger)
+                                       priority=event.priority.value, attempt=attempt, trigger_event_id=trigger,
+                                       routed=event)
         await outbox.enqueue(conn, topics.CASE_ROUTED, event, source=runtime.source)
         return
     await repository.save_decision(conn, case_id=case.case_id, reported_event_id=case.event_id, center_id=None,
@@ -86,7 +97,8 @@ async def reroute(runtime: Runtime, *, event_id: uuid.UUID, topic: str, case_id:
         if decisions[-1]["center_id"] is None or decisions[-1]["center_id"] != from_center:
             log.info("case %s: a re-routing request from a center it has already left; ignored", case_id)
             return
-        tried = [d["center_id"] for d in decisions if d["center_id"] is not None]
+        # Once each: a re-prioritisation repeats the current center without trying it again.
+        tried = list(dict.fromkeys(d["center_id"] for d in decisions if d["center_id"] is not None))
         # The first assessment's priority stands (the description is not kept to assess it again).
         case = stored.report.model_copy(update={"urgency": Priority(stored.priority) if stored.priority else None})
         decision = routing.decide(case, now=utcnow(), tried=tried)
@@ -105,3 +117,38 @@ async def on_case_escalated(escalated: CaseEscalated, runtime: Runtime = Context
     if escalated.reroute:
         await reroute(runtime, event_id=escalated.event_id, topic=topics.CASE_ESCALATED.name,
                       case_id=escalated.case_id, from_center=escalated.center_id)
+
+
+@router.subscriber(topics.CASE_URGENCY_RAISED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+async def on_case_urgency_raised(raised: CaseUrgencyRaised, runtime: Runtime = Context()) -> None:
+    """The case's current routing again, more urgent: same center and agency (moving a case because it became
+    urgent would only delay it), the new priority, and the earlier of the two deadlines. Never lowered."""
+    routing = await _routing(runtime)
+    async with runtime.transaction() as conn:
+        if not await outbox.claim_once(conn, raised.event_id, topics.CASE_URGENCY_RAISED.name):
+            return
+        decisions = await repository.decisions_of(conn, raised.case_id)  # locked: one decision at a time
+        stored = await repository.get_case(conn, raised.case_id)
+        if stored is None:
+            log.warning("urgency raised for case %s, which routing never saw", raised.case_id)
+            return
+        if stored.priority is not None and RANK[Priority(stored.priority)] <= RANK[raised.urgency]:
+            log.info("case %s: already %s, urgency %s changes nothing", raised.case_number, stored.priority,
+                     raised.urgency)
+            return
+        reasons = [*stored.priority_reasons, f"urgency raised after the report ({raised.reason_code}, "
+                                             f"{raised.channel}) → {raised.urgency}"]
+        await repository.set_priority(conn, raised.case_id, priority=raised.urgency.value, priority_reasons=reasons)
+        current = decisions[-1]["routed"] if decisions else None
+        if current is None:
+            # Unroutable, with a supervisor: the stored priority goes with whatever routing comes next.
+            log.info("case %s: urgency %s kept; no current routing to raise", raised.case_number, raised.urgency)
+            return
+        event = reprioritised(CaseRouted.model_validate(current), raised.urgency, reasons,
+                              window=routing.policy.ack_windows[raised.urgency], attempt=len(decisions) + 1,
+                              now=utcnow())
+        await repository.save_decision(conn, case_id=raised.case_id, reported_event_id=event.reported_event_id,
+                                       center_id=event.center_id, rule=event.rule, distance_km=event.distance_km,
+                                       priority=event.priority.value, attempt=event.attempt,
+                                       trigger_event_id=raised.event_id, routed=event)
+        await outbox.enqueue(conn, topics.CASE_ROUTED, event, source=runtime.source)
