@@ -25,6 +25,7 @@ from hotline_intake.line.conversation import (
     CaseCreated,
     CreateCase,
     Draft,
+    RaiseUrgency,
     State,
     Step,
     is_danger,
@@ -193,6 +194,7 @@ def test_later_messages_become_notes_on_the_open_case_with_a_short_acknowledgeme
     assert isinstance(moved.actions[0], AddNote) and "13.750000, 100.490000" in moved.actions[0].text
     urgent = chat.send(Text("เขาทำร้ายแม่อีกแล้ว"))
     assert "191" in urgent.replies[0].text and urgent.actions[0].text.startswith("[ด่วน")  # type: ignore[union-attr]
+    assert urgent.actions[1:] == (RaiseUrgency(),)  # the case becomes P1, not only a note
     assert chat.send(Postback("cat=drugs")).replies == ()  # a stale button of the finished report
 
 
@@ -215,7 +217,8 @@ def test_the_silent_sos_creates_a_p1_silent_case_at_once_and_every_answer_is_bla
     assert body.category is Category.domestic_violence and body.target_group is TargetGroup.general
     assert body.location is not None and body.location.lat == 13.75
     later = chat.send(Text("เขาออกไปแล้ว"))
-    assert isinstance(later.actions[0], AddNote)
+    assert isinstance(later.actions[0], AddNote) and len(later.actions) == 1
+    assert chat.send(Text("ช่วยด้วย")).actions[1:] == (RaiseUrgency(),)  # raised, and still answered blandly
     chat.send(Media("image", "1"))
     said = texts(chat.replies) + " ".join(b.label for r in chat.replies for b in r.buttons)
     assert not [w for w in ALARMING if w in said], said

@@ -10,6 +10,7 @@ import urllib.parse
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -26,6 +27,7 @@ from hotline_intake.cases import (
     comparable_phone,
     excerpt,
     page_cursor,
+    priority_now,
     read_cursor,
 )
 from hotline_intake.config import IntakeSettings
@@ -55,6 +57,10 @@ def entry(type: str, detail: dict[str, object], *, at: datetime | None = None) -
     ("resolved", {"outcome": "sheltered"}, *labels.OUTCOME[ResolveOutcome.sheltered]),
     ("note", {"source": "walk_in"}, "โดยเจ้าหน้าที่ศูนย์", "by center staff"),
     ("escalated", {"step": 2, "reroute": True}, "ขั้นที่ 2: ส่งต่อศูนย์ถัดไป", "step 2: on to the next center"),
+    ("urgency_raised", {"urgency": "P1", "from": "P3", "reason_code": "danger_words"},
+     "P3 → P1 · ผู้แจ้งพิมพ์คำที่บ่งว่ามีอันตราย", "P3 → P1 · the person wrote a danger word"),
+    ("routed", {"center_name_th": "ศูนย์ฯ สันกลาง", "priority": "P1", "reprioritised_from": "P3"},
+     "ศูนย์ฯ สันกลาง · P3 → P1 เส้นตายใหม่", "ศูนย์ฯ สันกลาง · P3 → P1, a new deadline"),
     ("a_future_type", {"x": 1}, "", ""),
 ])
 def test_each_timeline_entry_says_what_happened_in_thai_and_english(
@@ -177,3 +183,18 @@ def test_intake_finds_the_registry_for_the_consoles_sign_in(base_port: int, monk
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))
     url = urllib.parse.urlsplit(compose["services"]["intake"]["environment"]["INTAKE_REGISTRY_URL"])
     assert (url.hostname, url.port) == ("registry", 8001)
+
+
+@pytest.mark.parametrize(("urgency", "timeline", "now"), [
+    (None, [], None),
+    ("P2", [], "P2"),
+    (None, [{"type": "routed", "detail": {"priority": "P3"}}], "P3"),
+    ("P3", [{"type": "routed", "detail": {"priority": "P2"}},  # routing's danger words beat the operator's P3
+            {"type": "note", "detail": {"priority": "P1"}}], "P2"),  # only routings and raises count
+    ("P3", [{"type": "routed", "detail": {"priority": "P3"}}, {"type": "urgency_raised", "detail": {"urgency": "P1"}},
+            {"type": "routed", "detail": {"priority": "P1", "reprioritised_from": "P3"}}], "P1"),
+    ("P4", [{"type": "routed", "detail": {"priority": "P9"}}], "P4"),  # a value this intake does not know
+])
+def test_a_cases_priority_now_is_the_most_urgent_it_has_been_made(
+        urgency: str | None, timeline: list[dict[str, Any]], now: str | None) -> None:
+    assert priority_now(urgency, timeline) == (Priority(now) if now else None)

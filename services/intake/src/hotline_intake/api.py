@@ -1,5 +1,5 @@
-"""Intake HTTP API: take a case report, show a case with its timeline and notes, add a note, open the caller's
-details (audited)."""
+"""Intake HTTP API: take a case report, show a case with its timeline and notes, add a note, make it more urgent,
+open the caller's details (audited)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
 from hotline_common.contact import Caller, ContactView
 from hotline_common.crypto import PiiVault
-from hotline_common.events import Safety
+from hotline_common.events import Channel, Safety
 from hotline_common.runtime import Runtime
 from hotline_intake import repository, service
 from hotline_intake.cases import (
@@ -26,7 +26,10 @@ from hotline_intake.cases import (
     NoteView,
     RelatedCase,
     TimelineEntry,
+    UrgencyIn,
+    UrgencyOutcome,
     place_th,
+    priority_now,
 )
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -81,6 +84,7 @@ async def get_case(request: Request, case_id: uuid.UUID, principal: CurrentPrinc
     return CaseView(
         case_id=row["case_id"], case_number=row["case_number"], status=row["status"], channel=row["channel"],
         category=row["category"], target_group=row["target_group"], urgency=row["urgency"],
+        priority=priority_now(row["urgency"], events),
         description=vault.open(row["description_enc"]) or "", tambon_code=row["tambon_code"],
         place_th=place_th(row["tambon_code"]),
         lat=row["lat"], lon=row["lon"], caller=_caller(vault, row), national_id=vault.open(row["national_id_enc"]),
@@ -104,6 +108,27 @@ async def add_note(request: Request, case_id: uuid.UUID, body: NoteIn, principal
         note_id = await service.add_note(conn, vault, case_id, body.text, source=NOTE_SOURCE[principal.role],
                                          author=principal.subject)
     return NoteAdded(case_id=case_id, note_id=note_id)
+
+
+@router.post("/cases/{case_id}/urgency", response_model=UrgencyOutcome, dependencies=[Reporter],
+             summary="Make an open case more urgent (เร่งด่วนขึ้น), e.g. after a follow-up call: routing "
+             "re-prioritises it and its responders are alerted again with the shorter deadline; never lowered")
+async def raise_urgency(request: Request, case_id: uuid.UUID, body: UrgencyIn,
+                        principal: CurrentPrincipal) -> UrgencyOutcome:
+    runtime, vault = _runtime(request)
+    channel = Channel.walk_in if principal.role is Role.center_staff else Channel.hotline
+    async with runtime.transaction() as conn:
+        await service.case_for(conn, case_id, principal)
+        try:
+            priority, raised = await service.raise_urgency(conn, runtime, case_id, body.urgency,
+                                                           reason_code="operator", channel=channel,
+                                                           raised_by=principal.subject)
+        except service.CaseClosed:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="the case is resolved: report a new case") from None
+        if raised and body.reason:
+            await service.add_note(conn, vault, case_id, f"[เร่งด่วนขึ้น · urgency {priority}] {body.reason}",
+                                   source=NOTE_SOURCE[principal.role], author=principal.subject)
+    return UrgencyOutcome(case_id=case_id, raised=raised, priority=priority)
 
 
 @router.get("/cases/{case_id}/related", response_model=list[RelatedCase], dependencies=[Reader],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -100,6 +101,36 @@ class NoteIn(BaseModel):
     text: FreeText
 
 
+class UrgencyIn(BaseModel):
+    """An operator makes an open case more urgent (a follow-up call: the danger is now). Never lowers it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    urgency: Priority = Field(description="the new priority; one that is not more urgent than the case's changes "
+                              "nothing")
+    reason: FreeText | None = Field(default=None, description="why, in the operator's words: kept as a sealed note, "
+                                    "never in the event")
+
+
+class UrgencyOutcome(BaseModel):
+    case_id: uuid.UUID
+    raised: bool = Field(description="false: the case was already this urgent or more")
+    priority: Priority = Field(description="the case's priority now, as intake knows it")
+
+
+def priority_now(urgency: str | None, timeline: Iterable[Mapping[str, Any]]) -> Priority | None:
+    """The most urgent the case has been made: the reported urgency, each routing's priority, each urgency raised.
+    A priority only ever goes up, so that is the current one. ("P1" < "P2" < … as text.)"""
+    seen = [urgency] if urgency else []
+    for entry in timeline:
+        detail = entry["detail"]
+        value = detail.get("priority") if entry["type"] == "routed" else (
+            detail.get("urgency") if entry["type"] == "urgency_raised" else None)
+        if isinstance(value, str) and value in Priority.__members__:
+            seen.append(value)
+    return Priority(min(seen)) if seen else None
+
+
 class NoteAdded(BaseModel):
     case_id: uuid.UUID
     note_id: int
@@ -148,7 +179,9 @@ class CaseView(BaseModel):
     channel: Channel
     category: Category
     target_group: TargetGroup
-    urgency: Priority | None
+    urgency: Priority | None = Field(description="as reported")
+    priority: Priority | None = Field(default=None, description="now: the most urgent of the report's urgency, "
+                                      "routing's assessment and any urgency raised since")
     description: str
     tambon_code: str | None
     place_th: str | None = Field(default=None, examples=["ต.สันกลาง › อ.พาน › จ.เชียงราย"])

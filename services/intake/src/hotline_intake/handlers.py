@@ -51,7 +51,7 @@ async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> Non
         "center_id": str(event.center_id) if event.center_id else None, "center_name_th": event.center_name_th,
         "agency_id": str(event.agency_id) if event.agency_id else None, "agency_name_th": event.agency_name_th,
         "priority": event.priority, "distance_km": event.distance_km, "rule": event.rule, "attempt": event.attempt,
-        "tambon_code": event.tambon_code,
+        "tambon_code": event.tambon_code, "reprioritised_from": event.reprioritised_from,
         "ack_deadline": event.ack_deadline.isoformat() if event.ack_deadline else None}, center_id=event.center_id)
 
 

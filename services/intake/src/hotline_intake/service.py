@@ -14,12 +14,20 @@ from hotline_common import outbox, thai_id, topics
 from hotline_common.auth import Principal, Role
 from hotline_common.contact import Caller
 from hotline_common.crypto import PiiVault
-from hotline_common.events import CaseReported, Channel, Location
+from hotline_common.events import CaseReported, CaseUrgencyRaised, Channel, Location, Priority, UrgencyReason
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime
 from hotline_gazetteer import gazetteer
 from hotline_intake import duplicates, repository
-from hotline_intake.cases import CaseAccepted, CaseIn, RelatedCase, case_number, comparable_phone, year_be
+from hotline_intake.cases import (
+    CaseAccepted,
+    CaseIn,
+    RelatedCase,
+    case_number,
+    comparable_phone,
+    priority_now,
+    year_be,
+)
 from hotline_intake.centers import CenterDirectory
 
 
@@ -156,6 +164,38 @@ async def add_note(conn: asyncpg.Connection, vault: PiiVault, case_id: uuid.UUID
     await repository.add_event(conn, event_id=uuid.uuid5(case_id, f"note:{note_id}"), case_id=case_id, type="note",
                                occurred_at=now, detail={"note_id": note_id, "source": source, "author": author})
     return note_id
+
+
+class CaseClosed(Exception):
+    """The case is resolved: making it more urgent would alert nobody."""
+
+
+async def raise_urgency(conn: asyncpg.Connection, runtime: Runtime, case_id: uuid.UUID, urgency: Priority, *,
+                        reason_code: UrgencyReason, channel: Channel, raised_by: str = "",
+                        now: datetime | None = None) -> tuple[Priority, bool]:
+    """Make an open case more urgent: a timeline entry and `hotline.case.urgency_raised.v1` (routing re-prioritises
+    the current routing, notify re-alerts), in the caller's transaction. Never lowers it: asking for a priority the
+    case already has, or a lower one, changes nothing (a second "ด่วน" on LINE is not a second alarm). Returns the
+    case's priority now and whether it was raised."""
+    case = await repository.get_case_for_update(conn, case_id)
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    if case["status"] == "resolved":
+        raise CaseClosed(str(case_id))
+    row = await repository.get_case(conn, case_id)
+    assert row is not None
+    current = priority_now(row["urgency"], await repository.timeline(conn, case_id))
+    if current is not None and current <= urgency:
+        return current, False
+    event = CaseUrgencyRaised(case_id=case_id, case_number=row["case_number"], urgency=urgency,
+                              reason_code=reason_code, channel=channel, raised_by=raised_by,
+                              occurred_at=now or utcnow())
+    await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type="urgency_raised",
+                               occurred_at=event.occurred_at, detail={
+                                   "urgency": urgency.value, "from": current.value if current else None,
+                                   "reason_code": reason_code, "channel": channel.value, "raised_by": raised_by})
+    await outbox.enqueue(conn, topics.CASE_URGENCY_RAISED, event, source=runtime.source)
+    return urgency, True
 
 
 async def case_for(conn: asyncpg.Connection, case_id: uuid.UUID, principal: Principal) -> asyncpg.Record:

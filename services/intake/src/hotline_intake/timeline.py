@@ -38,8 +38,17 @@ def _reported(d: Mapping[str, Any]) -> Line:
 
 def _routed(d: Mapping[str, Any]) -> Line:
     to = d.get("center_name_th") or d.get("agency_name_th") or "-"
+    if d.get("reprioritised_from"):
+        was, now = d["reprioritised_from"], d.get("priority")
+        return f"{to} · {was} → {now} เส้นตายใหม่", f"{to} · {was} → {now}, a new deadline"
     priority = f" · {d['priority']}" if d.get("priority") else ""
     return f"ไปยัง {to}{priority}", f"to {to}{priority}"
+
+
+def _urgency_raised(d: Mapping[str, Any]) -> Line:
+    th, en = _pair(labels.URGENCY_REASON, d.get("reason_code"))
+    was = f"{d['from']} → " if d.get("from") else ""
+    return f"{was}{d.get('urgency')} · {th}", f"{was}{d.get('urgency')} · {en}"
 
 
 def _unroutable(d: Mapping[str, Any]) -> Line:
@@ -99,7 +108,7 @@ def _linked(d: Mapping[str, Any]) -> Line:
 SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Line]] = {
     "reported": _reported, "routed": _routed, "unroutable": _unroutable, "alert_sent": _alert_sent,
     "alert_failed": _alert_failed, "escalated": _escalated, "declined": _declined, "acknowledged": _acknowledged,
-    "resolved": _resolved, "note": _note, "linked": _linked,
+    "resolved": _resolved, "note": _note, "linked": _linked, "urgency_raised": _urgency_raised,
 }
 
 

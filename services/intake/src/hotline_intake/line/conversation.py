@@ -6,7 +6,8 @@ The flow collects what a case needs, asking only for what is still missing, in t
   → how to contact safely (LINE only / do not call back / a woman officer; several, then Next) → confirm.
 "Send" asks the worker to create the case (`CreateCase`); it answers with `CaseCreated` and the bot replies with the
 case number. While the case is open, later messages become notes on it (`AddNote`).
-Danger words (DANGER_WORDS) at any point mark the draft urgent (P1) and the 1300 / 191 / 1669 numbers come first.
+Danger words (DANGER_WORDS) at any point mark the draft urgent (P1) and the 1300 / 191 / 1669 numbers come first;
+on an open case they raise it to P1 (`RaiseUrgency`).
 The silent SOS (the "📍" button) asks only for a location and creates a P1 case with it at once, with every answer
 bland (`messages.BLAND`); see `silent_case` for the defaults it assumes.
 """
@@ -128,7 +129,12 @@ class AddNote:
     text: str
 
 
-Action = CreateCase | AddNote
+@dataclass(frozen=True, slots=True)
+class RaiseUrgency:
+    """A danger word about the open case: it becomes P1 (routing and notify act on it), not only a note."""
+
+
+Action = CreateCase | AddNote | RaiseUrgency
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,11 +297,12 @@ def _add_to_case(state: State, event: Text | Location | Media | Postback) -> Ste
     else:
         note = (f"ผู้แจ้งส่ง{m.MEDIA_TH.get(event.kind, event.kind)}ทาง LINE (ไม่ได้ดาวน์โหลดเนื้อหา) · "
                 f"sent a {event.kind}, not downloaded; LINE message id {event.message_id}")
+    actions: tuple[Action, ...] = (AddNote(note), RaiseUrgency()) if danger else (AddNote(note),)
     if state.silent:
-        return Step(state, (m.say(m.BLAND),), (AddNote(note),))
+        return Step(state, (m.say(m.BLAND),), actions)
     added = m.say(m.ADDED.format(number=state.case_number), [m.NEW_REPORT, m.SOS, m.CALL_1300])
     replies = (m.say(m.DANGER), added) if danger else (added,)
-    return Step(state, replies, (AddNote(note),))
+    return Step(state, replies, actions)
 
 
 # -- the silent SOS ---------------------------------------------------------------------------------------------

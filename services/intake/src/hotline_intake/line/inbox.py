@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from hotline_common.crypto import PiiVault
 from hotline_common.deadletter import TRANSIENT
+from hotline_common.events import Channel, Priority
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime, Worker
 from hotline_gazetteer import gazetteer
@@ -30,7 +31,7 @@ from hotline_intake import service
 from hotline_intake.config import IntakeSettings
 from hotline_intake.line import conversation, repository
 from hotline_intake.line import messages as m
-from hotline_intake.line.conversation import AddNote, CaseCreated, CreateCase, State
+from hotline_intake.line.conversation import AddNote, CaseCreated, CreateCase, RaiseUrgency, State
 from hotline_intake.line.incoming import incoming
 from hotline_intake.line.replies import LineReplies
 
@@ -125,6 +126,9 @@ class LineInbox(Worker):
                 if state.case_id is not None:
                     for note in notes:
                         await service.add_note(conn, self.vault, state.case_id, note, source="line", author="line")
+                    if any(isinstance(a, RaiseUrgency) for a in result.actions):
+                        await service.raise_urgency(conn, self.runtime, state.case_id, Priority.P1,
+                                                    reason_code="danger_words", channel=Channel.line)
                 await repository.save_conversation(conn, user_key, user_id_enc=self._seal(user_id),
                                                    state_enc=self._seal(state.model_dump_json()),
                                                    case_id=state.case_id)

@@ -210,6 +210,7 @@ function showCase(caseId, number, status) {
   $("open-details").hidden = false;
   $("copied").textContent = "";
   $("note-errors").replaceChildren();
+  $("urgency-result").replaceChildren();
   $("timeline").replaceChildren();
   follow(caseId);
   loadRelated(caseId);
@@ -291,6 +292,7 @@ async function openDetails() {
   const facts = [
     ["ปัญหา", "Problem", bilingual(LABELS.category, view.category)],
     ["ความเร่งด่วน", "Urgency", view.urgency ? bilingual(LABELS.priority, view.urgency) : ["-"]],
+    ["ความเร่งด่วนตอนนี้", "Priority now", view.priority ? [view.priority + " ", ...bilingual(LABELS.priority, view.priority)] : ["-"]],
     ["ช่องทาง", "Channel", bilingual(LABELS.channel, view.channel)],
     ["รับแจ้งเมื่อ", "Reported", [when(view.created_at)]],
     ["พื้นที่", "Place", [view.place_th || view.tambon_code || "-"]],
@@ -352,6 +354,27 @@ async function addNote(event) {
   $("note-text").value = "";
   $("note-errors").replaceChildren();
   if (!$("notes-box").hidden) await openDetails();
+}
+
+// A follow-up call says the danger is now: routing re-prioritises the case, its responders are alerted again. The
+// note being typed, if any, goes with it as the reason (sealed, like every note). Never lowers a priority.
+async function raiseUrgency(event) {
+  if (event) event.preventDefault();
+  if (!current) return;
+  const urgency = $("urgency-level").value;
+  const reason = $("note-text").value.trim();
+  const response = await api("POST", `/v1/cases/${current}/urgency`, { body: reason ? { urgency, reason } : { urgency } });
+  const body = await response.json();
+  if (!response.ok) {
+    showErrors($("note-errors"), body.detail, { reason: "note-text", urgency: "urgency-level" });
+    return;
+  }
+  if (body.raised) $("note-text").value = "";
+  $("urgency-result").replaceChildren(body.raised
+    ? `ยกระดับเป็น ${body.priority} แล้ว · raised to ${body.priority}`
+    : `เรื่องนี้ ${body.priority} อยู่แล้ว · already ${body.priority}`);
+  if (!$("open-details").hidden) return;
+  await openDetails();
 }
 
 async function copyNumber() {
@@ -446,6 +469,7 @@ function shortcuts(event) {
   if (event.altKey && event.code === "KeyN") { event.preventDefault(); newCall(); }
   else if (event.altKey && event.code === "KeyF") { event.preventDefault(); showSearch(); }
   else if (event.altKey && event.code === "KeyC") { event.preventDefault(); copyNumber(); }
+  else if (event.altKey && event.code === "KeyU") { event.preventDefault(); raiseUrgency(); }
   else if (submit) {
     event.preventDefault();
     if (document.activeElement === $("note-text")) addNote();
@@ -466,6 +490,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("search-form").addEventListener("submit", (e) => search(e));
   $("note-form").addEventListener("submit", addNote);
+  $("urgency-form").addEventListener("submit", raiseUrgency);
   $("anonymous").addEventListener("change", anonymous);
   $("caller-phone").addEventListener("input", checkRepeat);
   $("copy").addEventListener("click", copyNumber);
