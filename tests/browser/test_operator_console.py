@@ -149,3 +149,38 @@ async def test_an_operator_finds_a_case_by_number_and_opens_it_with_the_keyboard
     await expect(page.locator("#case-facts")).to_contain_text("บุญมี มีสุข")  # the audited view, opened
     await expect(page.locator("#case-facts")).to_contain_text("ความรุนแรงในครอบครัว")
     await screenshot("case-opened")
+
+
+async def test_an_operator_raises_an_open_case_after_a_follow_up_call_with_the_keyboard(
+    page: Page, screenshot: Callable[[str], Awaitable[Path]], platform: Platform, intake: httpx.AsyncClient,
+) -> None:
+    r = await intake.post("/v1/cases", json=a_case(
+        category="elderly", target_group="elderly", urgency="P3", caller=None,
+        description="ผู้สูงอายุอยู่บ้านลำพัง ขอให้ไปเยี่ยมบ้าน"))
+    assert r.status_code == 201, r.text
+    accepted = r.json()
+    await sign_in(page, platform)
+    await page.keyboard.press("Alt+KeyF")
+    await page.keyboard.type(accepted["case_number"])
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#results button").first).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#case-facts")).to_contain_text("P3", timeout=30_000)
+    await expect(page.locator("#timeline li[data-type=routed]")).to_contain_text("P3", timeout=30_000)
+
+    # The follow-up call: the reason typed as a note, then Alt+U raises to the level chosen (P1 by default).
+    await page.locator("#note-text").focus()
+    await page.keyboard.type("ลูกชายกลับมาบ้านในสภาพเมา ขู่จะทำร้ายแม่")
+    await expect(page.locator("#urgency-level")).to_have_value("P1")
+    await page.keyboard.press("Alt+KeyU")
+    await expect(page.locator("#urgency-result")).to_contain_text("ยกระดับเป็น P1 แล้ว")
+    await expect(page.locator("#note-text")).to_have_value("")
+    await expect(page.locator("#timeline li[data-type=urgency_raised]")).to_contain_text("P3 → P1", timeout=30_000)
+    await expect(page.locator("#timeline li[data-type=routed]").last).to_contain_text("P3 → P1", timeout=30_000)
+    await expect(page.locator("#notes")).to_contain_text("ขู่จะทำร้ายแม่")
+    await screenshot("urgency-raised")
+    await page.keyboard.press("Alt+KeyU")  # again: already P1, nothing new
+    await expect(page.locator("#urgency-result")).to_contain_text("P1 อยู่แล้ว")
+    raises = [e for e in (await intake.get(f"/v1/cases/{accepted['case_id']}")).json()["timeline"]
+              if e["type"] == "urgency_raised"]
+    assert len(raises) == 1
