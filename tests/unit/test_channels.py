@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 import socket
+import typing
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import time
@@ -20,10 +21,11 @@ import pytest
 from fastapi import FastAPI, Request
 
 from hotline_common import labels
-from hotline_common.events import SafeHours, Safety
+from hotline_common.events import Priority, SafeHours, Safety
 from hotline_fakes import FakeLine, FakeSms, FakeSmtp, serve
 from hotline_fakes.line_rules import grapheme_len
 from hotline_fakes.sms import segments
+from hotline_notify.alerts import item_for
 from hotline_notify.channels import (
     AlertItem,
     Delivery,
@@ -34,7 +36,9 @@ from hotline_notify.channels import (
     WebhookChannel,
     registry,
 )
+from hotline_notify.channels.base import AlertKind
 from hotline_notify.channels.webhook import verify
+from hotline_notify.links import Links
 
 TOKEN = "test-channel-access-token"
 API_KEY = "test-sms-api-key"
@@ -603,3 +607,78 @@ def test_labels_name_every_preference_most_restrictive_first() -> None:
     assert [th for th, _ in labels.safety(prefs)] == [
         SAFETY[0], "ห้ามโทรกลับ", "ติดต่อทาง LINE เท่านั้น", "โทรได้เฉพาะ 09:00–15:30 น.", "ขอเจ้าหน้าที่หญิง"]
     assert labels.safety(Safety()) == []
+
+
+# ---- an urgent alert: the case became more urgent after it was routed -----------------------------------------------
+
+URGENT = "ด่วนขึ้น P1 ภายใน 03:15 น."
+
+
+def urgent(n: int = 0, **changes: Any) -> AlertItem:
+    return item(n, kind="urgent", priority="P1", priority_th="ด่วนที่สุด", **changes)
+
+
+def test_every_alert_kind_has_its_labels_in_one_place() -> None:
+    assert set(typing.get_args(AlertKind)) <= set(labels.ALERT_KIND)
+    assert urgent().kind_th == "ด่วนขึ้น" and urgent().urgent_line == URGENT
+    assert item(kind="escalated", level=3).kind_th == "ยกระดับ ขั้น 3" and item().urgent_line is None
+    acknowledged = urgent(ack_deadline_th=None, visit_deadline_th="ภายใน 07:15 น.")
+    assert acknowledged.urgent_line == "ด่วนขึ้น P1 ภายใน 07:15 น."  # the visit deadline, once acknowledged
+    assert acknowledged.to_json()["visit_deadline_th"] == "ภายใน 07:15 น."
+
+
+async def test_an_urgent_line_alert_leads_with_the_new_priority_and_deadline_after_the_safety_line(
+        line: FakeLine, line_channel: LineChannel) -> None:
+    assert (await line_channel.send(delivery(urgent(2), urgent(3, safety_th=SAFETY[1:])))).ok
+    assert (await line_channel.send(delivery(urgent(2, safety_th=SAFETY[1:])))).ok
+    carousel, buttons = (push.messages[0] for push in line.pushes())
+    first, second = carousel["template"]["columns"]
+    assert first["text"].startswith(URGENT + "\n") and "ตอบรับ" not in first["text"]
+    assert second["text"].startswith("⚠ ห้ามโทรกลับ · ขอเจ้าหน้าที่หญิง\n" + URGENT + "\n")
+    template = buttons["template"]
+    assert template["title"] == "[P1] 1300-2569-000002 · ด่วนขึ้น"
+    assert template["text"].startswith("⚠ ห้ามโทรกลับ · ขอเจ้าหน้าที่หญิง\n" + URGENT)
+    assert all(grapheme_len(t["text"]) <= 60 for t in (first, second, template))  # the place gave way
+    assert buttons["altText"].startswith(URGENT + " (ด่วนที่สุด) เลขที่ 1300-2569-000002")
+
+
+async def test_an_urgent_sms_keeps_its_urgent_line_after_the_safety_line(sms: FakeSms, sms_channel: SmsChannel) -> None:
+    short = urgent(1)
+    crowded = urgent(2, safety_th=SAFETY[1:], link="https://hotline.example.go.th/r/" + "x" * 90)
+    for alert in (short, crowded):
+        assert (await sms_channel.send(delivery(alert, address=RESPONDER_PHONE))).ok
+    first, second = sms.messages()
+    assert first.text.startswith(f"[P1] ด่วนขึ้น 1300-2569-000001\n{URGENT}\n") and first.segments <= 2
+    lines = second.text.split("\n")
+    # Category and place gave way; the safety and urgent lines did not.
+    assert lines[1:3] == ["⚠ ห้ามโทรกลับ · ขอเจ้าหน้าที่หญิง", URGENT] and lines[-1] == crowded.link
+    assert crowded.category_th not in second.text
+
+
+async def test_an_urgent_email_says_so_in_its_subject_and_first_rows(
+        smtp: FakeSmtp, email_channel: EmailChannel) -> None:
+    alert = urgent(0, ack_deadline_th=None, visit_deadline_th="ภายใน 07:15 น.", safety_th=SAFETY[1:2])
+    assert (await email_channel.send(delivery(alert, address=RESPONDER_EMAIL))).ok
+    message = smtp.messages(RESPONDER_EMAIL)[0].message
+    assert message["Subject"] == "[1300][P1] ด่วนขึ้น ภายใน 07:15 น. 1300-2569-000000 — ความรุนแรงในครอบครัว"
+    body = message.get_body(("plain",))
+    assert body is not None
+    lines = body.get_content().split("\n")
+    assert lines[:3] == ["ด่วนขึ้น / Now more urgent: 1300-2569-000000", "ข้อควรระวัง / Safety: ห้ามโทรกลับ",
+                         "ด่วนขึ้น / Now more urgent: P1 ภายใน 07:15 น."]
+    assert "ลงพื้นที่ / Visit: ภายใน 07:15 น." in lines and not any(x.startswith("ตอบรับ") for x in lines)
+
+
+def test_an_acknowledged_cases_urgent_alert_shows_the_visit_deadline_not_the_acknowledgement() -> None:
+    links = Links("test-secret", "https://hotline.example.go.th", 3600)
+    payload = {"case_id": str(uuid.uuid4()), "case_number": "1300-2569-000009", "priority": "P1",
+               "category": "domestic_violence", "place_th": "ต.สันกลาง › อ.พาน › จ.เชียงราย",
+               "ack_deadline": "2026-01-01T20:15:00+00:00", "visit_deadline": "2026-01-02T00:15:00+00:00"}
+    alert = {"alert_id": uuid.uuid4(), "kind": "urgent", "level": 1, "center_id": uuid.uuid4(), "payload": payload}
+    told = item_for(alert, links)
+    assert (told.ack_deadline_th, told.visit_deadline_th) == (None, "ภายใน 07:15 น.")  # Bangkok is UTC+7
+    assert told.priority_th == labels.PRIORITY[Priority.P1][0]
+    alerting = item_for({**alert, "payload": {**payload, "visit_deadline": None}}, links)
+    assert (alerting.ack_deadline_th, alerting.urgent_line) == ("ภายใน 03:15 น.", URGENT)
+    reminder = item_for({**alert, "kind": "visit_reminder"}, links)
+    assert (reminder.ack_deadline_th, reminder.visit_deadline_th) == (None, None)  # as before

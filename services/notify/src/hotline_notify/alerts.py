@@ -32,7 +32,10 @@ def delivery_id_for(alert_ids: Sequence[uuid.UUID]) -> uuid.UUID:
 def item_for(alert: dict[str, Any], links: Links) -> AlertItem:
     payload: dict[str, Any] = alert["payload"]
     priority, category = Priority(payload["priority"]), Category(payload["category"])
-    deadline = payload.get("ack_deadline")
+    deadline, visit = payload.get("ack_deadline"), None
+    if alert["kind"] == "urgent" and payload.get("visit_deadline"):
+        # Acknowledged already: the shortened visit deadline is what now counts, not the acknowledgement's.
+        deadline, visit = None, payload["visit_deadline"]
     return AlertItem(
         alert_id=alert["alert_id"], case_id=uuid.UUID(payload["case_id"]), case_number=payload["case_number"],
         priority=priority.value, priority_th=labels.th(labels.PRIORITY, priority), category=category.value,
@@ -43,6 +46,7 @@ def item_for(alert: dict[str, Any], links: Links) -> AlertItem:
         ack_deadline_th=_local_time(deadline) if deadline and alert["kind"] != "visit_reminder" else None,
         tambon_code=payload.get("tambon_code"), unit_id=alert["center_id"],
         safety_th=tuple(th for th, _ in labels.safety(Safety(**payload.get("safety") or {}))),
+        visit_deadline_th=_local_time(visit) if visit else None,
     )
 
 

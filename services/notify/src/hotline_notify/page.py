@@ -18,7 +18,7 @@ from hotline_common.runtime import Runtime
 from hotline_notify import repository
 from hotline_notify.contact import ContactClient, ContactUnavailable
 from hotline_notify.links import LinkError, Links
-from hotline_notify.workflow import ActionRefused, Workflow
+from hotline_notify.workflow import ActionRefused, Workflow, alert_still_current
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -78,7 +78,7 @@ async def show(request: Request, token: str, done: str | None = None, refused: s
                                        action="view", via="page")
     payload = alert["payload"]
     priority, category = Priority(case["priority"]), Category(case["category"])
-    current = case["routed_event_id"] == alert["routed_event_id"]
+    current = alert_still_current(case, alert["routed_event_id"], alert["center_id"])
     mine = case["acknowledged_by"] == alert["responder_id"]
     contact: ContactView | None = None
     contact_error = False

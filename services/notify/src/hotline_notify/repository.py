@@ -51,6 +51,17 @@ async def set_acknowledged(conn: asyncpg.Connection, case_id: uuid.UUID, *, resp
     return at
 
 
+async def reprioritise_acknowledged(conn: asyncpg.Connection, case_id: uuid.UUID, *, routed_event_id: uuid.UUID,
+                                    attempt: int, priority: str, ack_deadline: datetime | None,
+                                    visit_deadline: datetime | None) -> None:
+    """The acknowledged case's routing becomes the more urgent one of the same unit: who acknowledged it, when,
+    and the escalation reached stay."""
+    await conn.execute(
+        "UPDATE cases SET routed_event_id = $2, attempt = $3, priority = $4, ack_deadline = $5, visit_deadline = $6, "
+        "  updated_at = now() WHERE case_id = $1 AND status = 'acknowledged'",
+        case_id, routed_event_id, attempt, priority, ack_deadline, visit_deadline)
+
+
 async def set_declined(conn: asyncpg.Connection, case_id: uuid.UUID) -> None:
     await conn.execute("UPDATE cases SET status = 'declined', updated_at = now() WHERE case_id = $1", case_id)
 
@@ -78,6 +89,14 @@ async def insert_alert(conn: asyncpg.Connection, **row: Any) -> bool:
         row["payload"],
     )
     return status.endswith(" 1")
+
+
+async def unit_alerted(conn: asyncpg.Connection, case_id: uuid.UUID, routed_event_id: uuid.UUID) -> uuid.UUID | None:
+    """The unit (center, or agency) the case had when that routing's alerts went out; None if it had none."""
+    unit: uuid.UUID | None = await conn.fetchval(
+        "SELECT center_id FROM alerts WHERE case_id = $1 AND routed_event_id = $2 AND center_id IS NOT NULL "
+        "LIMIT 1", case_id, routed_event_id)
+    return unit
 
 
 async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: float,

@@ -62,13 +62,20 @@ class Workflow:
 
     async def start(self, conn: asyncpg.Connection, routed: CaseRouted) -> datetime | None:
         """Alert the first level of the unit's policy and set the acknowledgement deadline's timer (returned: when
-        it falls due). A newer routing of the same case (a decline, a re-route) first stops everything the older
-        one still had pending."""
+        the timer set falls due). A newer routing of the same case (a decline, a re-route) first stops everything
+        the older one still had pending; a re-prioritisation of the same unit's routing is `_reprioritise`."""
         case = await repository.get_case(conn, routed.case_id, lock=True)
         if case is not None and (case["attempt"] > routed.attempt or case["status"] == "resolved"):
             log.info("case %s: routing attempt %d ignored (case at attempt %d, %s)", routed.case_id,
                      routed.attempt, case["attempt"], case["status"])
             return None
+        if case is not None and routed.reprioritised_from is not None and _same_unit(case, routed):
+            return await self._reprioritise(conn, case, routed)
+        # A re-prioritisation of a unit the case has left meanwhile (or never reached notify) is a routing there.
+        return await self._route(conn, case, routed, kind="new", routed_at=routed.occurred_at)
+
+    async def _route(self, conn: asyncpg.Connection, case: asyncpg.Record | None, routed: CaseRouted, *,
+                     kind: AlertKind, routed_at: datetime) -> datetime | None:
         if case is not None:
             await repository.cancel_pending(conn, routed.case_id)
             await repository.cancel_timers(conn, routed.case_id)
@@ -79,17 +86,17 @@ class Workflow:
         deadline = escalation.first_escalation_at(routed.occurred_at, routed.ack_deadline, self.settings.clock_scale)
         await repository.start_routing(
             conn, case_id=routed.case_id, case_number=routed.case_number, routed_event_id=routed.event_id,
-            routed_at=routed.occurred_at, attempt=routed.attempt, category=routed.category.value,
+            routed_at=routed_at, attempt=routed.attempt, category=routed.category.value,
             priority=routed.priority.value, tambon_code=routed.tambon_code, center_id=routed.center_id,
             agency_id=routed.agency_id, unit_name_th=routed.center_name_th or routed.agency_name_th,
             ack_deadline=deadline, policy=escalation.to_json(policy), safety=routed.safety.model_dump(mode="json"))
         first = escalation.steps(policy)[0]
         people = self.directory.targets(first.targets, unit, now)
-        case = await repository.get_case(conn, routed.case_id)
-        assert case is not None
-        await self._alert(conn, case, people, step=0, level=1, kind="new")
+        started = await repository.get_case(conn, routed.case_id)
+        assert started is not None
+        await self._alert(conn, started, people, step=0, level=1, kind=kind)
         if not people:
-            await self._nobody(conn, case, unit, "nobody is on call for this unit")
+            await self._nobody(conn, started, unit, "nobody is on call for this unit")
         if deadline is None:
             return None
         # Nobody to alert: escalate at once rather than wait for a deadline nobody can meet.
@@ -97,6 +104,46 @@ class Workflow:
         await repository.schedule_timer(conn, case_id=routed.case_id, routed_event_id=routed.event_id,
                                         kind="escalate", step=1, fire_at=fire_at)
         return fire_at
+
+    async def _reprioritise(self, conn: asyncpg.Connection, case: asyncpg.Record,
+                            routed: CaseRouted) -> datetime | None:
+        """The case became more urgent where it is. Nobody has it yet: alert the unit again from the first level,
+        as "urgent", towards the new (earlier) deadline. Somebody has it: they keep it, are told, and their visit
+        deadline shortens. Declined (being re-routed: the next routing carries the new priority) or resolved:
+        nothing to do."""
+        if case["attempt"] >= routed.attempt or case["status"] in ("declined", "resolved"):
+            log.info("case %s: re-prioritisation attempt %d to %s ignored (case at attempt %d, %s)",
+                     case["case_number"], routed.attempt, routed.priority, case["attempt"], case["status"])
+            return None
+        if case["status"] == "acknowledged":
+            return await self._reprioritise_acknowledged(conn, case, routed)
+        # The unit has had the case since its routing: time to acknowledge still counts from then.
+        return await self._route(conn, case, routed, kind="urgent", routed_at=case["routed_at"])
+
+    async def _reprioritise_acknowledged(self, conn: asyncpg.Connection, case: asyncpg.Record,
+                                         routed: CaseRouted) -> datetime | None:
+        now = utcnow()
+        window = self.settings.visit_window(routed.priority)
+        visit = min((d for d in (case["visit_deadline"], now + window if window is not None else None)
+                     if d is not None), default=None)
+        await repository.reprioritise_acknowledged(
+            conn, case["case_id"], routed_event_id=routed.event_id, attempt=routed.attempt,
+            priority=routed.priority.value, visit_deadline=visit,
+            ack_deadline=escalation.first_escalation_at(routed.occurred_at, routed.ack_deadline,
+                                                        self.settings.clock_scale))
+        # The reminders of the old visit deadline go; the new one's are keyed by the new routing.
+        await repository.cancel_timers(conn, case["case_id"], kind="visit_reminder")
+        if visit is not None:
+            await repository.schedule_timer(conn, case_id=case["case_id"], routed_event_id=routed.event_id,
+                                            kind="visit_reminder", step=1, fire_at=visit)
+        raised = await repository.get_case(conn, case["case_id"])
+        assert raised is not None
+        people = self._acknowledger(raised)
+        await self._alert(conn, raised, people, step=0, level=raised["level"], kind="urgent")
+        if not people:
+            await self._nobody(conn, raised, _unit(raised),
+                               "the responder who acknowledged cannot be reached to tell them it is more urgent")
+        return visit
 
     # ---- timers -------------------------------------------------------------------------------------------------
 
@@ -143,8 +190,7 @@ class Workflow:
         now = utcnow()
         unit = case["center_id"] or case["agency_id"]
         if number == 1:
-            me = self.directory.responder(case["acknowledged_by"])
-            people = [me] if me is not None and me.active and me.channels else []
+            people = self._acknowledger(case)
             await self._alert(conn, case, people, step=1, level=case["level"], kind="visit_reminder")
             await repository.schedule_timer(
                 conn, case_id=case["case_id"], routed_event_id=case["routed_event_id"], kind="visit_reminder",
@@ -228,14 +274,24 @@ class Workflow:
 
     async def _current(self, conn: asyncpg.Connection, case_id: uuid.UUID,
                        routed_event_id: uuid.UUID | None) -> asyncpg.Record:
+        """The case, locked, if an action from an alert of `routed_event_id` may act on it (None: not from an
+        alert, e.g. the API)."""
         case = await repository.get_case(conn, case_id, lock=True)
         if case is None:
             raise ActionRefused("unknown_case", "ไม่พบเรื่องนี้", "no such case")
         if routed_event_id is not None and case["routed_event_id"] != routed_event_id:
-            raise ActionRefused("moved", "เรื่องนี้ถูกส่งต่อไปยังศูนย์อื่นแล้ว", "the case has moved to another center")
+            unit = await repository.unit_alerted(conn, case_id, routed_event_id)
+            if not alert_still_current(case, routed_event_id, unit):
+                raise ActionRefused("moved", "เรื่องนี้ถูกส่งต่อไปยังศูนย์อื่นแล้ว",
+                                    "the case has moved to another center")
         return case
 
     # ---- shared ---------------------------------------------------------------------------------------------------
+
+    def _acknowledger(self, case: asyncpg.Record) -> list[ResponderRecord]:
+        """The responder who acknowledged the case, if they can still be reached."""
+        me = self.directory.responder(case["acknowledged_by"])
+        return [me] if me is not None and me.active and me.channels else []
 
     async def _alert(self, conn: asyncpg.Connection, case: asyncpg.Record, people: list[ResponderRecord], *,
                      step: int, level: int, kind: AlertKind) -> int:
@@ -253,12 +309,14 @@ class Workflow:
         """What every alert about the case says: no caller data, no description."""
         tambon = gazetteer().tambon(case["tambon_code"])
         deadline: datetime | None = case["ack_deadline"]
+        visit: datetime | None = case["visit_deadline"]
         return {"case_id": str(case["case_id"]), "case_number": case["case_number"], "priority": case["priority"],
                 "category": case["category"], "tambon_code": case["tambon_code"],
                 "place_th": tambon.path_th() if tambon else case["tambon_code"],
                 "lat": tambon.lat if tambon else None, "lon": tambon.lon if tambon else None,
                 "unit_name_th": case["unit_name_th"],
-                "ack_deadline": deadline.isoformat() if deadline else None, "safety": case["safety"]}
+                "ack_deadline": deadline.isoformat() if deadline else None, "safety": case["safety"],
+                "visit_deadline": visit.isoformat() if visit else None}
 
     async def _nobody(self, conn: asyncpg.Connection, case: asyncpg.Record, unit: uuid.UUID | None,
                       why: str) -> None:
@@ -274,3 +332,23 @@ class Workflow:
             case_id=case["case_id"], case_number=case["case_number"], level=level, step=step,
             center_id=case["center_id"], reroute=reroute and case["center_id"] is not None, reason=reason,
             targets=[t.kind for t in targets], alerted=alerted, final=final), source=self.source)
+
+
+def _unit(case: asyncpg.Record) -> uuid.UUID | None:
+    """The unit that has the case: its center, or the agency for a One Home routing (as alerts.center_id)."""
+    unit: uuid.UUID | None = case["center_id"] or case["agency_id"]
+    return unit
+
+
+def _same_unit(case: asyncpg.Record, routed: CaseRouted) -> bool:
+    center: uuid.UUID | None = case["center_id"]
+    agency: uuid.UUID | None = case["agency_id"]
+    return center == routed.center_id and agency == routed.agency_id
+
+
+def alert_still_current(case: asyncpg.Record, routed_event_id: uuid.UUID, unit: uuid.UUID | None) -> bool:
+    """May an alert of routing `routed_event_id` sent to `unit` still act on the case? Yes for the case's current
+    routing, and for an earlier one of the unit that has the case now (a re-prioritisation keeps the unit, so its
+    first alert still works). No once the case has moved to another unit (a decline, a re-route)."""
+    current: uuid.UUID = case["routed_event_id"]
+    return current == routed_event_id or (unit is not None and unit == _unit(case))

@@ -11,7 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-AlertKind = Literal["new", "realert", "escalated", "visit_reminder"]
+from hotline_common import labels
+
+# "urgent": the case became more urgent after it was routed (a higher priority, an earlier deadline).
+AlertKind = Literal["new", "realert", "escalated", "visit_reminder", "urgent"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,31 @@ class AlertItem:
     tambon_code: str | None = None  # for receiving systems (webhook)
     unit_id: uuid.UUID | None = None  # the center (or agency) alerted about
     safety_th: tuple[str, ...] = ()  # the person's safety preferences ("ห้ามโทรกลับ"): shown before anything else
+    # An acknowledged case's urgent alert: the (shortened) visit deadline, what counts once acknowledged.
+    visit_deadline_th: str | None = None
 
     @property
     def safety_line(self) -> str | None:
         return "⚠ " + " · ".join(self.safety_th) if self.safety_th else None
+
+    @property
+    def kind_th(self) -> str:
+        """"ยกระดับ ขั้น 2": what the alert is, as every channel names it."""
+        kind = labels.th(labels.ALERT_KIND, self.kind)
+        return f"{kind} ขั้น {self.level}" if self.kind == "escalated" else kind
+
+    @property
+    def urgent_line(self) -> str | None:
+        """"ด่วนขึ้น P1 ภายใน 03:15 น.": what an urgent alert says first after the safety line (the responder may
+        have read the case at a lower priority, with a later deadline)."""
+        if self.kind != "urgent":
+            return None
+        return " ".join(x for x in (self.kind_th, self.priority, self.deadline_th) if x)
+
+    @property
+    def deadline_th(self) -> str | None:
+        """The deadline that counts now: the visit's once acknowledged, else the acknowledgement's."""
+        return self.visit_deadline_th or self.ack_deadline_th
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,7 +72,7 @@ class AlertItem:
             "category_th": self.category_th, "place_th": self.place_th, "unit_name_th": self.unit_name_th,
             "kind": self.kind, "level": self.level, "link": self.link, "ack_deadline_th": self.ack_deadline_th,
             "tambon_code": self.tambon_code, "unit_id": str(self.unit_id) if self.unit_id else None,
-            "safety_th": list(self.safety_th),
+            "safety_th": list(self.safety_th), "visit_deadline_th": self.visit_deadline_th,
         }
 
 

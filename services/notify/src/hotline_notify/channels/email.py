@@ -13,10 +13,9 @@ from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 
+from hotline_common import labels
 from hotline_notify.channels.base import AlertChannel, AlertItem, Delivery, DeliveryResult, register
 
-KIND = {"new": ("เรื่องใหม่", "New case"), "realert": ("เตือนซ้ำ", "Reminder"),
-        "escalated": ("ยกระดับ", "Escalated"), "visit_reminder": ("เตือนลงพื้นที่", "Visit reminder")}
 FOOTER = ("ข้อความอัตโนมัติจากสายด่วน 1300 ลิงก์ใช้ได้ชั่วคราว โปรดอย่าส่งต่อ / "
           "Sent automatically by the 1300 hotline; the link expires, please do not forward.")
 
@@ -74,20 +73,20 @@ def alert_email(delivery: Delivery, sender: str) -> EmailMessage:
 def subject(items: tuple[AlertItem, ...]) -> str:
     if len(items) == 1:
         item = items[0]
-        return f"[1300][{item.priority}] {_kind_th(item)} {item.case_number} — {item.category_th}"
+        what = item.kind_th
+        if item.kind == "urgent":  # "[1300][P1] ด่วนขึ้น ภายใน 03:15 น. …": the new priority and its deadline
+            what = " ".join(x for x in (what, item.deadline_th) if x)
+        return f"[1300][{item.priority}] {what} {item.case_number} — {item.category_th}"
     top = min(item.priority for item in items)
-    what = "เรื่องใหม่" if all(item.kind == "new" for item in items) else "เรื่องแจ้งเตือน"
+    what = labels.th(labels.ALERT_KIND, "new") if all(item.kind == "new" for item in items) else "เรื่องแจ้งเตือน"
     cases = ", ".join(item.case_number for item in items[:3]) + (" …" if len(items) > 3 else "")
     return f"[1300][{top}] {len(items)} {what} — {cases}"
 
 
-def _kind_th(item: AlertItem) -> str:
-    kind = KIND[item.kind][0]
-    return f"{kind} ขั้น {item.level}" if item.kind == "escalated" else kind
-
-
 def _rows(item: AlertItem) -> list[tuple[str, str]]:
     rows = [("ข้อควรระวัง / Safety", " · ".join(item.safety_th))] if item.safety_th else []
+    if item.kind == "urgent":
+        rows.append(("ด่วนขึ้น / Now more urgent", " ".join(x for x in (item.priority, item.deadline_th) if x)))
     rows += [("เลขเรื่อง / Case", item.case_number),
             ("ความเร่งด่วน / Priority", f"{item.priority} {item.priority_th}"),
             ("ประเภท / Category", f"{item.category_th} ({item.category})"),
@@ -96,11 +95,13 @@ def _rows(item: AlertItem) -> list[tuple[str, str]]:
         rows.append(("ส่งถึง / Sent to", item.unit_name_th))
     if item.ack_deadline_th:
         rows.append(("ตอบรับ / Acknowledge", item.ack_deadline_th))
+    if item.visit_deadline_th:
+        rows.append(("ลงพื้นที่ / Visit", item.visit_deadline_th))
     return rows
 
 
 def _heading(item: AlertItem) -> str:
-    th, en = KIND[item.kind]
+    th, en = labels.ALERT_KIND.get(item.kind, (item.kind, item.kind))
     level = f" ขั้น {item.level} / level {item.level}" if item.kind == "escalated" else ""
     return f"{th} / {en}{level}: {item.case_number}"
 

@@ -44,7 +44,6 @@ MESSAGES_MAX = 5
 ACK_LABEL = "รับเรื่อง / Ack"
 DECLINE_LABEL = "ปฏิเสธ / Decline"
 OPEN_LABEL = "เปิดดู / Open"
-KIND_TH = {"new": "เรื่องใหม่", "realert": "เตือนซ้ำ", "escalated": "ยกระดับ", "visit_reminder": "เตือนลงพื้นที่"}
 
 
 @register
@@ -160,25 +159,21 @@ def _actions(item: AlertItem) -> list[Any]:
             URIAction(label=OPEN_LABEL, uri=item.link)]
 
 
-def _kind(item: AlertItem) -> str:
-    kind = KIND_TH[item.kind]
-    return f"{kind} ขั้น {item.level}" if item.kind == "escalated" else kind
-
-
 def _title(item: AlertItem) -> str:
     title = f"[{item.priority}] {item.case_number}"
     if item.kind != "new":
-        title += f" · {_kind(item)}"
+        title += f" · {item.kind_th}"
     return _clip(title, TITLE_MAX)
 
 
 def _text(item: AlertItem) -> str:
     """The safety preferences first, then category, place and deadline within 60 clusters: the place loses its
-    province, then its district, then goes."""
-    deadline = f"ตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th else None
+    province, then its district, then goes. An urgent alert says so, with its new priority and deadline, right
+    after the safety line (the end is what a clip cuts)."""
+    deadline = f"ตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th and not item.urgent_line else None
     text = ""
     for place in [*_shorter_places(item.place_th), None]:
-        text = "\n".join(x for x in (item.safety_line, item.category_th, place, deadline) if x)
+        text = "\n".join(x for x in (item.safety_line, item.urgent_line, item.category_th, place, deadline) if x)
         if len(clusters(text)) <= TEXT_MAX_WITH_TITLE:
             return text
     return _clip(text, TEXT_MAX_WITH_TITLE)
@@ -192,9 +187,12 @@ def _shorter_places(place: str) -> list[str]:
 def _sentence(item: AlertItem) -> str:
     """The alt text: what a lock screen shows, a whole Thai sentence."""
     unit = f" ส่งถึง{item.unit_name_th}" if item.unit_name_th else ""
-    deadline = f" กรุณาตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th else " กรุณาตอบรับโดยเร็ว"
     safety = f" {item.safety_line}" if item.safety_line else ""
-    return (f"{_kind(item)} {item.priority_th} ({item.priority}) เลขที่ {item.case_number}{safety} "
+    if item.urgent_line:  # the deadline is in it, and may be the visit's: "acknowledge by" would be wrong
+        return (f"{item.urgent_line} ({item.priority_th}) เลขที่ {item.case_number}{safety} "
+                f"{item.category_th} ที่ {item.place_th}{unit}")
+    deadline = f" กรุณาตอบรับ{item.ack_deadline_th}" if item.ack_deadline_th else " กรุณาตอบรับโดยเร็ว"
+    return (f"{item.kind_th} {item.priority_th} ({item.priority}) เลขที่ {item.case_number}{safety} "
             f"{item.category_th} ที่ {item.place_th}{unit}{deadline}")
 
 

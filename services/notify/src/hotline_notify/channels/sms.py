@@ -2,7 +2,8 @@
 
 The delivery id is the `reference`, so a retry after a lost answer is answered 200 with the first message, not sent
 twice. Thai makes a text UCS-2: 70 UTF-16 units in one segment, 67 a segment beyond. One alert takes at most two
-segments unless its link alone is longer; a burst lists case numbers and links within the gateway's 10 segments.
+segments unless its link, its safety line or an urgent alert's line need more (those are never dropped); a burst
+lists case numbers and links within the gateway's 10 segments.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from hotline_notify.channels.base import AlertChannel, AlertItem, Delivery, Deli
 SEGMENT_UNITS = 67  # UCS-2, concatenated; counting every text as UCS-2 over-counts a GSM-7 one, never under
 ONE_ALERT_UNITS = 2 * SEGMENT_UNITS
 MAX_UNITS = 10 * SEGMENT_UNITS
-KIND_TH = {"new": "เรื่องใหม่", "realert": "เตือนซ้ำ", "escalated": "ยกระดับ", "visit_reminder": "เตือนลงพื้นที่"}
 
 
 @register
@@ -66,16 +66,18 @@ def sms_text(items: tuple[AlertItem, ...] | list[AlertItem]) -> str:
 
 
 def _one(item: AlertItem) -> str:
-    """`[P1] เรื่องใหม่ 1300-2569-000123`, the category, the place, the link: the place shortens, then goes,
-    then the category."""
-    head = f"[{item.priority}] {_kind(item)} {item.case_number}"
+    """`[P1] เรื่องใหม่ 1300-2569-000123`, the safety line, the category, the place, the link: the place shortens,
+    then goes, then the category. An urgent alert's `ด่วนขึ้น P1 ภายใน 03:15 น.` follows the safety line and stays
+    as it does."""
+    head = f"[{item.priority}] {item.kind_th} {item.case_number}"
     places = [p.replace(" › ", " ") for p in _shorter_places(item.place_th)]
     for place in [*places, None]:
-        text = "\n".join(x for x in (head, item.safety_line, item.category_th, place, item.link) if x)
+        text = "\n".join(x for x in (head, item.safety_line, item.urgent_line, item.category_th, place, item.link)
+                         if x)
         if ucs2_units(text) <= ONE_ALERT_UNITS:
             return text
     # A link this long leaves no room: the page has the rest, but never at the cost of the safety line.
-    return "\n".join(x for x in (head, item.safety_line, item.link) if x)
+    return "\n".join(x for x in (head, item.safety_line, item.urgent_line, item.link) if x)
 
 
 def _many(items: tuple[AlertItem, ...] | list[AlertItem]) -> str:
@@ -89,11 +91,6 @@ def _many(items: tuple[AlertItem, ...] | list[AlertItem]) -> str:
             return text + tail
         text += line
     return text
-
-
-def _kind(item: AlertItem) -> str:
-    kind = KIND_TH[item.kind]
-    return f"{kind} ขั้น {item.level}" if item.kind == "escalated" else kind
 
 
 def _shorter_places(place: str) -> list[str]:
