@@ -3,9 +3,10 @@ examples, signed with the channel secret, posted to intake; the bot's answers re
 
 Proves: a forged or missing signature is 401 and nothing is kept; a redelivered event is handled once; the whole Thai
 conversation by quick replies reports a LINE case (case.reported, channel line) and answers with its number; a later
-message becomes a note; a danger word brings the 1300 / 191 / 1669 numbers at once; the silent SOS reports a P1 silent
-case and leaves nothing alarming in the chat; a burst beyond the per-user rate is slowed down, none lost; bad bodies
-with a valid signature are 400 and an oversize one 413, nothing kept.
+message becomes a note; a danger word brings the 1300 / 191 / 1669 numbers at once, and on a reported case
+raises it to P1 (routing re-prioritises, notify alerts again, once however often it is said); the silent SOS
+reports a P1 silent case and leaves nothing alarming in the chat; a burst beyond the per-user rate is slowed down,
+none lost; bad bodies with a valid signature are 400 and an oversize one 413, nothing kept.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hotline_common.line import signature
 from hotline_common.settings import DEV_PII_KEY, DEV_PII_LOOKUP_KEY
 from hotline_devstack import Platform
 from hotline_fakes.line import FakeLine
+from hotline_gazetteer import gazetteer
 from hotline_intake.line.conversation import State
 from tests.conftest import LINE_SECRET, eventually, published
 from tests.infra import Infra
@@ -210,6 +212,47 @@ async def test_a_danger_word_gets_the_1300_numbers_at_once_and_marks_the_report_
     assert len(labels_of(question)) == 13  # then the conversation goes on
     state = await conversation_of(intake_db, person)
     assert state.draft is not None and state.draft.urgent
+
+
+async def test_a_danger_word_about_a_reported_case_raises_it_to_p1_and_its_responders_are_alerted_again(
+        person: LineUser, intake_db: asyncpg.Connection, infra: Infra) -> None:
+    await person.say(person.text("แม่อายุแปดสิบอยู่บ้านคนเดียว ไม่มีใครดูแล"))
+    await person.say(person.postback("cat=elderly"))
+    await person.say(person.postback("tg=elderly"))
+    san_klang = gazetteer().tambon("570511")
+    assert san_klang is not None
+    await person.say(person.location(san_klang.lat, san_klang.lon, "ต.สันกลาง อ.พาน จ.เชียงราย"))
+    await person.say(person.postback("safe=done"))
+    await person.say(person.postback("confirm=yes"))
+    case_id = (await conversation_of(intake_db, person)).case_id
+    assert case_id is not None
+
+    async def routed() -> list[asyncpg.Record]:
+        return list(await intake_db.fetch(
+            "SELECT detail FROM intake.case_events WHERE case_id = $1 AND type = 'routed' ORDER BY seq", case_id))
+
+    [first] = await eventually(routed)
+    assert json.loads(first["detail"])["priority"] != "P1"
+    danger, _ = await person.say(person.text("ช่วยด้วย แม่ล้มหมดสติ"))
+    assert "1669" in danger["text"] and "1300" in danger["text"]
+    await person.say(person.text("ด่วนมาก"))  # a second danger word: no second alarm
+
+    first, second = [json.loads(r["detail"]) for r in await eventually(
+        lambda: _at_least(routed, 2))]
+    assert (second["priority"], second["reprioritised_from"]) == ("P1", first["priority"])
+    assert second["center_id"] == first["center_id"]
+    raises = await published(infra.kafka_bootstrap, topics.CASE_URGENCY_RAISED.name, str(case_id))
+    assert [(e["urgency"], e["reason_code"], e["channel"], e["raised_by"]) for e in raises] == [
+        ("P1", "danger_words", "line", "")]
+    assert "หมดสติ" not in str(raises)  # the words are a sealed note, not in the event
+    kinds = await eventually(lambda: intake_db.fetch(
+        "SELECT DISTINCT kind FROM notify.alerts WHERE case_id = $1 AND kind = 'urgent'", case_id))
+    assert [k["kind"] for k in kinds] == ["urgent"]
+
+
+async def _at_least(rows: Any, n: int) -> Any:
+    found = await rows()
+    return found if len(found) >= n else None
 
 
 async def test_the_silent_sos_reports_a_p1_silent_case_and_leaves_nothing_alarming_in_the_chat(

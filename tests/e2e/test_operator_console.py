@@ -351,8 +351,9 @@ async def test_center_staff_take_walk_ins_at_their_center_and_nothing_of_another
     elsewhere = await report(intake)  # ต.สันกลาง, Chiang Rai: another center's
     path = f"/v1/cases/{elsewhere['case_id']}"
     answers = [await center.get(path), await center.get(f"{path}/stream"),
-               await center.post(f"{path}/stream-ticket"), await center.post(f"{path}/notes", json={"text": "ดู"})]
-    assert [a.status_code for a in answers] == [404, 404, 404, 404]
+               await center.post(f"{path}/stream-ticket"), await center.post(f"{path}/notes", json={"text": "ดู"}),
+               await center.post(f"{path}/urgency", json={"urgency": "P1"})]
+    assert [a.status_code for a in answers] == [404, 404, 404, 404, 404]
     assert (await center.get("/v1/cases", params={"number": elsewhere["case_number"]})).json()["items"] == []
     mine = {i["case_id"] for i in (await center.get("/v1/cases", params={"limit": 100})).json()["items"]}
     assert own["case_id"] in mine and elsewhere["case_id"] not in mine
