@@ -56,8 +56,9 @@ async def set_center(conn: asyncpg.Connection, case_id: uuid.UUID, center_id: uu
     await conn.execute("UPDATE cases SET center_id = $2 WHERE case_id = $1", case_id, center_id)
 
 
-async def get_case(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+async def get_case(conn: asyncpg.Connection, case_id: uuid.UUID, *, lock: bool = False) -> asyncpg.Record | None:
+    query = "SELECT * FROM cases WHERE case_id = $1 FOR UPDATE" if lock else "SELECT * FROM cases WHERE case_id = $1"
+    return await conn.fetchrow(query, case_id)
 
 
 async def timeline(conn: asyncpg.Connection, case_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -177,13 +177,11 @@ async def raise_urgency(conn: asyncpg.Connection, runtime: Runtime, case_id: uui
     the current routing, notify re-alerts), in the caller's transaction. Never lowers it: asking for a priority the
     case already has, or a lower one, changes nothing (a second "ด่วน" on LINE is not a second alarm). Returns the
     case's priority now and whether it was raised."""
-    case = await repository.get_case_for_update(conn, case_id)
-    if case is None:
+    row = await repository.get_case(conn, case_id, lock=True)  # held like every timeline writer (commit order)
+    if row is None:
         raise LookupError(f"no case {case_id}")
-    if case["status"] == "resolved":
+    if row["status"] == "resolved":
         raise CaseClosed(str(case_id))
-    row = await repository.get_case(conn, case_id)
-    assert row is not None
     current = priority_now(row["urgency"], await repository.timeline(conn, case_id))
     if current is not None and current <= urgency:
         return current, False

@@ -158,7 +158,7 @@ class Workflow:
 
     async def _escalate(self, conn: asyncpg.Connection, case: asyncpg.Record, number: int) -> None:
         policy = escalation.from_json(case["policy"])
-        unit = case["center_id"] or case["agency_id"]
+        unit = _unit(case)
         current = escalation.step(policy, number)
         if current is None:
             await repository.set_step(conn, case["case_id"], step=number, level=case["level"],
@@ -188,7 +188,7 @@ class Workflow:
         """Step 1 reminds the responder who acknowledged; step 2, later, their supervisors (the policy's second
         level, or the hotline supervisors)."""
         now = utcnow()
-        unit = case["center_id"] or case["agency_id"]
+        unit = _unit(case)
         if number == 1:
             people = self._acknowledger(case)
             await self._alert(conn, case, people, step=1, level=case["level"], kind="visit_reminder")
@@ -300,7 +300,7 @@ class Workflow:
             created += await repository.insert_alert(
                 conn, alert_id=alert_id_for(case["routed_event_id"], person.responder_id, step, kind),
                 case_id=case["case_id"], case_number=case["case_number"], routed_event_id=case["routed_event_id"],
-                responder_id=person.responder_id, center_id=case["center_id"] or case["agency_id"], step=step,
+                responder_id=person.responder_id, center_id=_unit(case), step=step,
                 level=level, kind=kind, channels=[c.model_dump(mode="json") for c in person.channels],
                 payload=self._payload(case))
         return created
