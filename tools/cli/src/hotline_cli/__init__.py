@@ -1,0 +1,1 @@
+"""The ops team's command line: `hotline tail | case | lag | dlq | topics`."""
