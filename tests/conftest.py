@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -17,12 +18,14 @@ from aiokafka import AIOKafkaConsumer
 
 from hotline_common.settings import DEV_DEMO_PASSWORD, DEV_WEBHOOK_SECRET
 from hotline_devstack import Platform
+from hotline_devstack.services import SERVICES
 from hotline_devstack.webhook_sink import WebhookSink
 from hotline_fakes.line import FakeLine
 from hotline_fakes.serve import serve
 from tests.infra import ROOT, Infra, locate_infra, provision_database
 
 ARTIFACTS = ROOT / "test-artifacts"
+TRACES = ARTIFACTS / "traces"
 LINE_SECRET = "test-line-channel-secret"  # of the public's 1300 LINE account, as intake knows it
 LINE_TOKEN = "test-line-channel-access-token"
 
@@ -58,6 +61,7 @@ def line_api() -> Iterator[tuple[FakeLine, str]]:
 
 @pytest.fixture(scope="session")
 def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[FakeLine, str]) -> Iterator[Platform]:
+    shutil.rmtree(TRACES, ignore_errors=True)  # this run's spans only
     p = Platform(kafka_bootstrap=infra.kafka_bootstrap, admin_url=platform_db, log_dir=ARTIFACTS / "logs",
                  base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
                  env={"DEMO_ALERT_WEBHOOK_URL": sink.url, "HOTLINE_ENV": "test",
@@ -71,7 +75,9 @@ def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[
                       "INTAKE_LINE_USER_WINDOW_SECONDS": "2",
                       # The crash test reports 200 cases in a few seconds as one operator; the brake on a fast
                       # account is proven by tests/unit/test_throttle.py.
-                      "INTAKE_REPORT_RATE": "100000/minute"})
+                      "INTAKE_REPORT_RATE": "100000/minute"},
+                 # Each service's finished spans, for the trace-continuity test (and for reading after a failure).
+                 service_env={name: {"OTEL_TRACES_FILE": str(TRACES / f"{name}.jsonl")} for name, _ in SERVICES})
     try:
         p.start()
     except Exception:

@@ -6,29 +6,24 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from collections import Counter
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from hotline_common.envelope import ce_headers
 from hotline_common.events import Event
 from hotline_common.events.base import utcnow
 from hotline_common.kafka import PRODUCER_GUARANTEES
+from hotline_common.metrics import DEAD_LETTERS, OUTBOX_PUBLISHED
+from hotline_common.telemetry import context_of, current_traceparent, traceparent_of
 from hotline_common.topics import TopicSpec
 
 log = logging.getLogger("hotline.outbox")
-_propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("hotline.outbox")
-
-
-def current_traceparent() -> str | None:
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
 
 
 async def enqueue(conn: asyncpg.Connection, spec: TopicSpec, event: Event, *, source: str) -> None:
@@ -56,6 +51,9 @@ async def enqueue_dead_letter(conn: asyncpg.Connection, spec: TopicSpec, event: 
                     "dlq_attempts": str(attempts)})
     await conn.execute("INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3, $4)",
                        spec.dlq, event.subject(), headers, event.model_dump_json().encode("utf-8"))
+    # Counted when written (a rollback of the caller's transaction would make this count one too many: rare,
+    # and an over-count errs on the side the ops team looks at).
+    DEAD_LETTERS.labels(topic=spec.name, error=error).inc()
 
 
 async def enqueue_many(conn: asyncpg.Connection, spec: TopicSpec, events: list[Event], *, source: str) -> None:
@@ -96,8 +94,9 @@ class OutboxRelay:
 
     It owns a plain aiokafka producer (same guarantees as the broker's: acks=all, idempotent) because this is
     the hottest publishing path and the rows are already serialised: FastStream's per-message publish
-    pipeline (serialisation, middlewares) would cost more than the send itself. The trace context stored
-    with each row travels in its `traceparent` header, so the trace continues across the hop.
+    pipeline (serialisation, middlewares) would cost more than the send itself. Each row with a stored trace
+    context gets its own `<topic> publish` span in that trace (the time a case waited in the outbox shows as the
+    gap before it), and the record's `traceparent` names that span, so the consumer continues the same trace.
     """
 
     def __init__(self, pool: asyncpg.Pool, bootstrap_servers: str, *, schema: str, batch_size: int = 1000,
@@ -165,7 +164,7 @@ class OutboxRelay:
         serialise every case's commit. A row written by another replica waits at most `poll_interval`."""
         self._wake.set()
 
-    async def _send(self, rows: list[asyncpg.Record]) -> list[asyncio.Future[Any]]:
+    async def _send(self, rows: list[asyncpg.Record], spans: list[trace.Span]) -> list[asyncio.Future[Any]]:
         """Send rows as record batches, one or more per partition, in id order within each partition.
 
         Whole batches instead of one `send()` per record: the per-record path costs more CPU than the network.
@@ -183,8 +182,17 @@ class OutboxRelay:
         for (topic, part), part_rows in by_partition.items():
             batch = self.producer.create_batch()
             for row in part_rows:
+                headers: dict[str, str] = row["headers"]
+                if "traceparent" in headers:
+                    span = _tracer.start_span(f"{topic} publish", context=context_of(headers["traceparent"]),
+                                              kind=trace.SpanKind.PRODUCER,
+                                              attributes={"messaging.system": "kafka",
+                                                          "messaging.destination.name": topic,
+                                                          "messaging.destination.partition.id": str(part)})
+                    spans.append(span)
+                    headers = {**headers, "traceparent": traceparent_of(span) or headers["traceparent"]}
                 record = {"key": row["key"].encode(), "value": row["payload"], "timestamp": None,
-                          "headers": [(k, v.encode()) for k, v in row["headers"].items()]}
+                          "headers": [(k, v.encode()) for k, v in headers.items()]}
                 if batch.append(**record) is None:  # full: ship it, start the next one
                     futures.append(await self.producer.send_batch(batch, topic, partition=part))
                     batch = self.producer.create_batch()
@@ -202,9 +210,20 @@ class OutboxRelay:
             if not rows:
                 return 0
             await self._ensure_producer()
-            with _tracer.start_as_current_span("outbox relay", kind=trace.SpanKind.PRODUCER) as span:
-                span.set_attribute("messaging.batch.message_count", len(rows))
-                await asyncio.gather(*await self._send(rows))
+            spans: list[trace.Span] = []
+            try:
+                with _tracer.start_as_current_span("outbox relay", kind=trace.SpanKind.PRODUCER) as span:
+                    span.set_attribute("messaging.batch.message_count", len(rows))
+                    await asyncio.gather(*await self._send(rows, spans))
+            except Exception as exc:  # not acknowledged: the rows stay and go again, each a new publish span
+                for row_span in spans:
+                    row_span.set_status(trace.Status(trace.StatusCode.ERROR, repr(exc)))
+                raise
+            finally:
+                for row_span in spans:
+                    row_span.end()
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         self.published += len(rows)
+        for topic, count in Counter(r["topic"] for r in rows).items():
+            OUTBOX_PUBLISHED.labels(service=self.schema, topic=topic).inc(count)
         return len(rows)

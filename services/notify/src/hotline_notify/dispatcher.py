@@ -19,10 +19,13 @@ from collections import defaultdict
 from typing import Any
 
 import asyncpg
+from opentelemetry import trace
 
 from hotline_common import outbox, topics
 from hotline_common.events import AlertFailed, AlertSent
+from hotline_common.metrics import ALERT_DELIVERY_SECONDS, ALERTS
 from hotline_common.runtime import Runtime, Worker
+from hotline_common.telemetry import context_of, link_to
 from hotline_notify import repository
 from hotline_notify.alerts import address_hint, delivery_id_for, item_for, retry_delay
 from hotline_notify.channels import AlertChannel, Delivery, DeliveryResult
@@ -30,6 +33,7 @@ from hotline_notify.config import NotifySettings
 from hotline_notify.links import Links
 
 log = logging.getLogger("hotline.notify.dispatch")
+tracer = trace.get_tracer("hotline.notify.dispatch")
 
 
 class Dispatcher(Worker):
@@ -104,6 +108,21 @@ class Dispatcher(Worker):
         self._wake.set()
 
     async def _deliver(self, alerts: list[asyncpg.Record]) -> None:
+        # In the trace of the routing that created the first alert (the others of a grouped message are linked):
+        # the channel's HTTP call, and the outcome's event, continue the case's one trace.
+        first = alerts[0]
+        links = [link for alert in alerts[1:] for link in link_to(alert["traceparent"])]
+        with tracer.start_as_current_span(f"alert deliver {first['channel']}", context=context_of(first["traceparent"]),
+                                          kind=trace.SpanKind.CLIENT, links=links,
+                                          attributes={"hotline.channel": first["channel"],
+                                                      "hotline.case_number": first["case_number"],
+                                                      "hotline.alerts": len(alerts),
+                                                      "hotline.attempt": first["attempts"]}) as span:
+            ok = await self._deliver_in_span(alerts)
+            if not ok:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, "not delivered"))
+
+    async def _deliver_in_span(self, alerts: list[asyncpg.Record]) -> bool:
         first = alerts[0]
         channel = self.channels.get(first["channel"])
         delivery = Delivery(delivery_id=delivery_id_for([a["alert_id"] for a in alerts]),
@@ -123,11 +142,20 @@ class Dispatcher(Worker):
                 log.exception("channel %s raised", first["channel"])
                 result = DeliveryResult(ok=False, error=f"{type(exc).__name__}")
         elapsed_ms = (time.perf_counter() - started) * 1000
+        ALERT_DELIVERY_SECONDS.labels(channel=first["channel"]).observe(elapsed_ms / 1000)
         for alert in alerts:
             await self._settle(alert, delivery, result, elapsed_ms)
+        return result.ok
 
     async def _settle(self, alert: asyncpg.Record, delivery: Delivery, result: DeliveryResult,
                       elapsed_ms: float) -> None:
+        outcome = await self._record(alert, delivery, result, elapsed_ms)
+        # Counted once committed: a transaction that failed leaves the alert to be claimed and counted again.
+        ALERTS.labels(channel=alert["channel"], outcome=outcome).inc()
+
+    async def _record(self, alert: asyncpg.Record, delivery: Delivery, result: DeliveryResult,
+                      elapsed_ms: float) -> str:
+        """The attempt and what follows from it, in one transaction; returns the outcome for the metrics."""
         common: dict[str, Any] = {"alert_id": alert["alert_id"], "case_id": alert["case_id"],
                                   "case_number": alert["case_number"], "responder_id": alert["responder_id"],
                                   "center_id": alert["center_id"], "channel": alert["channel"],
@@ -142,13 +170,14 @@ class Dispatcher(Worker):
             if result.ok:
                 if await repository.mark_sent(conn, alert["alert_id"]):
                     await outbox.enqueue(conn, topics.ALERT_SENT, AlertSent(**common), source=source)
-                return
+                    return "delivered"
+                return "cancelled"  # acknowledged while in flight
             error = result.error or "failed"
             if not (result.permanent or alert["channel_attempts"] >= self.settings.attempts_per_channel):
                 delay = retry_delay(alert["channel_attempts"], base=self.settings.retry_base_seconds,
                                     cap=self.settings.retry_cap_seconds)
                 await repository.schedule_retry(conn, alert["alert_id"], delay=delay, error=error)
-                return
+                return "retried"
             channels: list[dict[str, Any]] = alert["channels"]
             following = alert["channel_index"] + 1
             if following < len(channels):
@@ -156,7 +185,7 @@ class Dispatcher(Worker):
                             channels[following]["kind"])
                 await repository.next_channel(conn, alert["alert_id"], index=following,
                                               channel=channels[following], error=f"{alert['channel']}: {error}")
-                return
+                return "fallback"
             if await repository.mark_failed(conn, alert["alert_id"], error):
                 failed = AlertFailed(**common, last_error=f"every channel failed; last {alert['channel']}: {error}")
                 await outbox.enqueue(conn, topics.ALERT_FAILED, failed, source=source)
@@ -165,3 +194,5 @@ class Dispatcher(Worker):
                                                  source=source)
                 log.error("alert %s failed on every channel after %d attempt(s): %s", alert["alert_id"],
                           alert["attempts"], error)
+                return "failed"
+            return "cancelled"

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from hotline_common.telemetry import current_traceparent
+
 # ---- cases -------------------------------------------------------------------------------------------------------
 
 
@@ -80,13 +82,13 @@ async def insert_alert(conn: asyncpg.Connection, **row: Any) -> bool:
     """One alert for one responder, routing, step and kind: a second insert of the same is a no-op."""
     status: str = await conn.execute(
         "INSERT INTO alerts (alert_id, case_id, case_number, routed_event_id, responder_id, center_id, step, level, "
-        "  kind, channels, channel, address, secret_ref, payload) "
-        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) "
+        "  kind, channels, channel, address, secret_ref, payload, traceparent) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) "
         "ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING",
         row["alert_id"], row["case_id"], row["case_number"], row["routed_event_id"], row["responder_id"],
         row["center_id"], row["step"], row["level"], row["kind"], row["channels"],
         row["channels"][0]["kind"], row["channels"][0]["address"], row["channels"][0].get("secret_ref"),
-        row["payload"],
+        row["payload"], current_traceparent(),
     )
     return status.endswith(" 1")
 
@@ -198,9 +200,9 @@ async def attempts_of_case(conn: asyncpg.Connection, case_id: uuid.UUID) -> list
 async def schedule_timer(conn: asyncpg.Connection, *, case_id: uuid.UUID, routed_event_id: uuid.UUID, kind: str,
                          step: int, fire_at: datetime) -> None:
     await conn.execute(
-        "INSERT INTO timers (case_id, routed_event_id, kind, step, fire_at) VALUES ($1, $2, $3, $4, $5) "
-        "ON CONFLICT (routed_event_id, kind, step) DO NOTHING",
-        case_id, routed_event_id, kind, step, fire_at)
+        "INSERT INTO timers (case_id, routed_event_id, kind, step, fire_at, traceparent) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (routed_event_id, kind, step) DO NOTHING",
+        case_id, routed_event_id, kind, step, fire_at, current_traceparent())
 
 
 async def claim_timer(conn: asyncpg.Connection, *, instance: str) -> asyncpg.Record | None:

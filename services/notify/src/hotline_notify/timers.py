@@ -9,13 +9,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from opentelemetry import trace
+
 from hotline_common.deadletter import TRANSIENT
 from hotline_common.events.base import utcnow
 from hotline_common.runtime import Runtime, Worker
+from hotline_common.telemetry import context_of
 from hotline_notify import repository
 from hotline_notify.workflow import Workflow
 
 log = logging.getLogger("hotline.notify.timers")
+tracer = trace.get_tracer("hotline.notify.timers")
 IDLE_POLL_SECONDS = 1.0  # another instance may have scheduled a timer: look at least this often
 
 
@@ -43,7 +47,12 @@ class TimerWorker(Worker):
                     if timer is None:
                         return fired
                     timer_id = timer["timer_id"]
-                    await self.workflow.fire(conn, timer)
+                    # An escalation step minutes later is still part of the case's trace (and so are its alerts).
+                    with tracer.start_as_current_span(f"timer {timer['kind']} step {timer['step']}",
+                                                      context=context_of(timer["traceparent"]),
+                                                      attributes={"hotline.timer": timer["kind"],
+                                                                  "hotline.step": timer["step"]}):
+                        await self.workflow.fire(conn, timer)
             except TRANSIENT:
                 raise  # the database is away: the timer is still due, try again later
             except Exception as exc:

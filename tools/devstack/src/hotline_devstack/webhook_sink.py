@@ -18,6 +18,7 @@ class Received:
     body: dict[str, Any]  # one alert (an item of the delivery)
     signature_ok: bool
     grouped: int = 1  # how many alerts the delivery carried
+    traceparent: str = ""  # the W3C trace context the call came with (the case's trace)
     at: float = field(default_factory=time.time)
 
 
@@ -51,7 +52,8 @@ class WebhookSink:
                     # One entry per alert: a delivery may group several alerts for one responder.
                     items = body.get("items") if isinstance(body.get("items"), list) else [body]
                     with sink._cond:
-                        sink.received += [Received(delivery, item, ok, len(items)) for item in items]
+                        trace = self.headers.get("traceparent") or ""
+                        sink.received += [Received(delivery, item, ok, len(items), trace) for item in items]
                         sink._cond.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
