@@ -8,7 +8,7 @@ UV := uv run --frozen
 bootstrap:
 	@scripts/bootstrap.sh
 
-## Start Kafka, PostgreSQL and the four services with demo data, in the foreground (Ctrl-C stops all).
+## Start Kafka, PostgreSQL and the five services (ops console included) with demo data, in the foreground (Ctrl-C stops all).
 up: bootstrap
 	$(UV) hotline-dev up
 

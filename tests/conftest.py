@@ -45,6 +45,17 @@ def sink() -> Iterator[WebhookSink]:
     s.stop()
 
 
+OPS_PAGER_SECRET = "test-ops-pager-secret"
+
+
+@pytest.fixture(scope="session")
+def ops_pager() -> Iterator[WebhookSink]:
+    """The ops on-call's pager webhook, which the watchdog calls (tests/e2e/test_watchdog.py)."""
+    s = WebhookSink(OPS_PAGER_SECRET).start()
+    yield s
+    s.stop()
+
+
 @pytest.fixture(scope="session")
 async def platform_db(infra: Infra) -> str:
     """A database of this session's own, so runs never see each other's cases or demo data."""
@@ -60,7 +71,8 @@ def line_api() -> Iterator[tuple[FakeLine, str]]:
 
 
 @pytest.fixture(scope="session")
-def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[FakeLine, str]) -> Iterator[Platform]:
+def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[FakeLine, str],
+             ops_pager: WebhookSink) -> Iterator[Platform]:
     shutil.rmtree(TRACES, ignore_errors=True)  # this run's spans only
     p = Platform(kafka_bootstrap=infra.kafka_bootstrap, admin_url=platform_db, log_dir=ARTIFACTS / "logs",
                  base_port=int(os.environ.get("TEST_BASE_PORT", "28000")),
@@ -75,7 +87,12 @@ def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[
                       "INTAKE_LINE_USER_WINDOW_SECONDS": "2",
                       # The crash test reports 200 cases in a few seconds as one operator; the brake on a fast
                       # account is proven by tests/unit/test_throttle.py.
-                      "INTAKE_REPORT_RATE": "100000/minute"},
+                      "INTAKE_REPORT_RATE": "100000/minute",
+                      # Heartbeats every second and a watchdog that judges every second with thresholds of a few
+                      # seconds: tests/e2e/test_watchdog.py sees a page in seconds (the defaults take minutes).
+                      "HEARTBEAT_SECONDS": "1", "WATCHDOG_CHECK_SECONDS": "1", "WATCHDOG_MISSING_AFTER_SECONDS": "6",
+                      "WATCHDOG_STUCK_AFTER_SECONDS": "5", "WATCHDOG_LAG_WINDOW_SECONDS": "8",
+                      "WATCHDOG_OPS_WEBHOOK_URL": ops_pager.url, "WATCHDOG_OPS_WEBHOOK_SECRET": OPS_PAGER_SECRET},
                  # Each service's finished spans, for the trace-continuity test (and for reading after a failure).
                  service_env={name: {"OTEL_TRACES_FILE": str(TRACES / f"{name}.jsonl")} for name, _ in SERVICES})
     try:

@@ -12,7 +12,7 @@ DO $$
 DECLARE
     svc text;
 BEGIN
-    FOREACH svc IN ARRAY ARRAY['intake', 'routing', 'notify', 'registry'] LOOP
+    FOREACH svc IN ARRAY ARRAY['intake', 'routing', 'notify', 'registry', 'ops'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = svc) THEN
             EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', svc, svc);
         ELSE

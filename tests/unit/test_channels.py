@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 
 from hotline_common import labels
 from hotline_common.events import Priority, SafeHours, Safety
+from hotline_common.webhooks import verify
 from hotline_fakes import FakeLine, FakeSms, FakeSmtp, serve
 from hotline_fakes.line_rules import grapheme_len
 from hotline_fakes.sms import segments
@@ -37,7 +38,6 @@ from hotline_notify.channels import (
     registry,
 )
 from hotline_notify.channels.base import AlertKind
-from hotline_notify.channels.webhook import verify
 from hotline_notify.links import Links
 
 TOKEN = "test-channel-access-token"

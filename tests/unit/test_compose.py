@@ -21,7 +21,9 @@ from hotline_fakes.sms import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = ("intake", "registry", "routing", "notify")
+SERVICES = ("intake", "registry", "routing", "notify", "ops", "watchdog")
+# The watchdog has no database: it must page while PostgreSQL is away.
+DATABASE_SERVICES = tuple(name for name in SERVICES if name != "watchdog")
 SHARED_SECRETS = ("JWT_SECRET", "PII_ENCRYPTION_KEY", "PII_LOOKUP_KEY", "DEMO_WEBHOOK_SECRET", "DEMO_PASSWORD")
 INTERPOLATION = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+)(?::?-(?P<default>[^}]*))?\}$")
 
@@ -129,7 +131,12 @@ def test_every_environment_variable_is_a_setting_of_the_service(compose: dict[st
     assert not unknown, f"{name} is given variables it never reads (typo?): {sorted(unknown)}"
 
 
-@pytest.mark.parametrize("name", SERVICES)
+def test_the_watchdog_needs_neither_postgres_nor_the_services_it_watches(compose: dict[str, Any]) -> None:
+    assert "DATABASE_URL" not in environment(compose, "watchdog")
+    assert set(service(compose, "watchdog")["depends_on"]) == {"kafka", "fakes"}
+
+
+@pytest.mark.parametrize("name", DATABASE_SERVICES)
 def test_database_url_uses_the_services_own_role(compose: dict[str, Any], name: str) -> None:
     dsn = urllib.parse.urlsplit(resolve(environment(compose, name)["DATABASE_URL"]))
     assert dsn.scheme in ("postgresql", "postgres")
@@ -144,7 +151,7 @@ def test_init_sql_creates_every_service_role() -> None:
     sql = (ROOT / "deploy" / "postgres" / "init.sql").read_text(encoding="utf-8")
     array = re.search(r"ARRAY\[([^\]]*)\]", sql)
     assert array is not None
-    assert set(re.findall(r"'(\w+)'", array[1])) == set(SERVICES)
+    assert set(re.findall(r"'(\w+)'", array[1])) == set(DATABASE_SERVICES)
 
 
 def kafka_listeners(compose: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
@@ -234,7 +241,7 @@ def test_service_healthcheck_probes_readyz_on_its_port(compose: dict[str, Any], 
 def test_services_wait_for_healthy_infrastructure(compose: dict[str, Any], name: str) -> None:
     depends = service(compose, name)["depends_on"]
     assert isinstance(depends, dict), "depends_on must use the long form with conditions"
-    for dependency in ("kafka", "postgres"):
+    for dependency in ("kafka", "postgres") if name in DATABASE_SERVICES else ("kafka",):
         assert depends[dependency]["condition"] == "service_healthy"
     for dependency, spec in depends.items():
         assert spec["condition"] == "service_healthy"

@@ -225,6 +225,18 @@ def test_the_silent_sos_creates_a_p1_silent_case_at_once_and_every_answer_is_bla
     assert chat.replies[-1].text == m.BLAND
 
 
+def test_unblocking_during_a_silent_sos_is_answered_blandly_not_with_the_sos_greeting() -> None:
+    chat = Chat()
+    chat.send(Postback("sos"))
+    chat.send(Location(6.0, 101.0, None))
+    chat.send(Unfollow())
+    again = chat.send(Follow())  # the phone's owner unblocked the account: the greeting would show the SOS button
+    assert [r.text for r in again.replies] == [m.BLAND] and not again.replies[0].buttons
+    assert chat.state.silent and chat.state.case_id is not None
+    fresh = Chat().send(Follow())
+    assert fresh.replies[0].text == m.GREETING
+
+
 def test_a_silent_sos_keeps_what_the_draft_knew() -> None:
     chat = Chat()
     chat.send(Text("ลูกถูกตี"))

@@ -18,6 +18,7 @@ from hotline_common import schemas
 from hotline_common.events import (
     AgencyRecord,
     AgencyType,
+    AlarmState,
     AlertChannel,
     AlertFailed,
     AlertSent,
@@ -33,6 +34,7 @@ from hotline_common.events import (
     CenterCandidate,
     CenterRecord,
     Channel,
+    DeadLetterReplayed,
     Event,
     Location,
     Priority,
@@ -40,8 +42,10 @@ from hotline_common.events import (
     ResponderRecord,
     RotaRecord,
     RoutingExplanation,
+    ServiceHeartbeat,
     TambonCandidate,
     TargetGroup,
+    WatchdogAlarm,
 )
 from hotline_common.events.rota import EscalationLevel, EscalationTarget, Override, Shift
 from hotline_common.topics import CATALOGUE, TopicSpec
@@ -144,6 +148,21 @@ SAMPLES: dict[type[Event], Event] = {
         name_th="บ้านพักเด็กและครอบครัวจังหวัดเชียงราย", province_code="57", area_province_codes=["57"],
         lat=19.9, lon=99.83, categories=[Category.domestic_violence], target_groups=[TargetGroup.child],
         capacity=30, free_places=4, free_places_at="2026-11-23T10:00:00+07:00", phone="053-150-222",
+    ),
+    DeadLetterReplayed: DeadLetterReplayed(
+        replayed_by="ops", dlq_topic="hotline.case.reported.v1.dlq", dlq_partition=0, dlq_offset=12,
+        target_topic="hotline.case.reported.v1", target_partition=2, target_offset=3456,
+        replayed_event_id=uuid.uuid4(), edited=True, dlq_error="ValidationError", case_id=CASE,
+        case_number="1300-2569-000001",
+    ),
+    ServiceHeartbeat: ServiceHeartbeat(
+        service="notify", instance="notify-7d9f/1", started_at="2026-11-24T02:00:00+07:00", interval_seconds=15,
+        ready=False, checks={"database": False, "kafka": True}, in_flight=1, oldest_in_flight_seconds=42.5,
+        processed=1234,
+    ),
+    WatchdogAlarm: WatchdogAlarm(
+        service="notify", problem="down", state=AlarmState.raised, detail="no heartbeat for 65 s",
+        detail_th="ไม่มีสัญญาณชีพ 65 วินาที", since="2026-11-24T03:12:00+07:00", paged=["sms", "email"],
     ),
     RotaRecord: RotaRecord(
         rota_id=uuid.uuid4(), unit_kind="center", unit_id=CENTER, name="เวรประจำศูนย์",

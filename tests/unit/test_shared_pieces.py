@@ -13,9 +13,9 @@ from hotline_common.envelope import EnvelopeError, ce_headers, check_headers
 from hotline_common.events import CaseUnroutable
 from hotline_common.settings import DEV_PII_KEY, ServiceSettings
 from hotline_common.topics import CATALOGUE
+from hotline_common.webhooks import sign, verify
 from hotline_gazetteer import gazetteer
 from hotline_intake.cases import case_number, next_status, year_be
-from hotline_notify.channels.webhook import sign, verify
 
 
 def test_the_gazetteer_holds_every_sub_district_with_thai_names() -> None:
@@ -107,3 +107,21 @@ def test_the_catalogue_compacts_registry_topics_and_gives_every_topic_a_dead_let
     assert topics["hotline.case.reported.v1"].num_partitions == 3
     for spec in CATALOGUE:
         assert spec.dlq in topics
+
+
+def test_a_dead_letters_reason_names_the_fields_but_never_quotes_the_refused_input() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from hotline_common.deadletter import reason_of
+
+    class Report(BaseModel):
+        age: int
+        description: str
+
+    with pytest.raises(ValidationError) as refused:
+        Report.model_validate({"age": "นางสมศรี 081-234-5678"})
+    reason = reason_of(refused.value)
+    assert reason.startswith("age: Input should be a valid integer")
+    assert "description: Field required" in reason
+    assert "สมศรี" not in reason and "081" not in reason
+    assert "สมศรี" in str(refused.value)  # what the header held before: pydantic's own text quotes the input

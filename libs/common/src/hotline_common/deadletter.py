@@ -14,6 +14,7 @@ from faststream.message import StreamMessage
 from pydantic import ValidationError
 
 from hotline_common.envelope import EnvelopeError
+from hotline_common.metrics import DEAD_LETTERS
 
 log = logging.getLogger("hotline.deadletter")
 
@@ -37,6 +38,15 @@ _attempts: dict[tuple[str, int, int], int] = {}
 def backoff(attempt: int, *, base: float = 0.2, cap: float = 10.0) -> float:
     """Exponential backoff with full jitter."""
     return float(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 - jitter, not crypto
+
+
+def reason_of(exc: BaseException) -> str:
+    """Where and why a record failed, for the dead-letter header and the ops team: a validation error names the
+    fields and the rules they broke, without the values."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+                         for e in exc.errors(include_input=False, include_url=False))
+    return str(exc)
 
 
 class DeadLetterMiddleware(BaseMiddleware):
@@ -65,12 +75,14 @@ class DeadLetterMiddleware(BaseMiddleware):
         return result
 
     async def _dead_letter(self, record: Any, exc: BaseException, *, attempts: int) -> None:
+        """Publish the record, untouched, to `<topic>.dlq` with why (never the refused input: it may be the person's
+        words; pydantic's text quotes it, its structured errors need not)."""
         broker = self.context.get("broker")
         headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
         headers.update(
             {
                 "dlq_error": type(exc).__name__,
-                "dlq_reason": str(exc)[:2000],
+                "dlq_reason": reason_of(exc)[:2000],
                 "dlq_topic": record.topic,
                 "dlq_partition": str(record.partition),
                 "dlq_offset": str(record.offset),
@@ -80,5 +92,6 @@ class DeadLetterMiddleware(BaseMiddleware):
         # The original bytes, untouched, so a replay is exact.
         await broker.publish(record.value, topic=f"{record.topic}.dlq", key=record.key, headers=headers)
         _attempts.pop((record.topic, record.partition, record.offset), None)
+        DEAD_LETTERS.labels(topic=record.topic, error=type(exc).__name__).inc()
         log.error("dead-lettered %s@%s:%s after %d attempt(s): %s", record.topic, record.partition,
                   record.offset, attempts, type(exc).__name__)

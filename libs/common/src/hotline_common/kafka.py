@@ -9,9 +9,12 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import REGISTRY
 
 from hotline_common.deadletter import DeadLetterMiddleware
+from hotline_common.progress import ProgressMiddleware
 from hotline_common.settings import ServiceSettings
 
 # aiokafka defaults to acks=1 without idempotence: a leader failover can lose or duplicate records.
@@ -29,9 +32,14 @@ def make_broker(
     tracer_provider: TracerProvider | None = None,
     extra_middlewares: Sequence[Any] = (),
 ) -> KafkaBroker:
-    """One broker per process: idempotent producer with acks=all, telemetry and dead-lettering on consume."""
+    """One broker per process: idempotent producer with acks=all, telemetry, dead-lettering and Prometheus metrics
+    (FastStream's `faststream_*`: records received, processed and published, their durations and errors)."""
     middlewares: list[Any] = [KafkaTelemetryMiddleware(tracer_provider=tracer_provider)]
     middlewares.append(DeadLetterMiddleware)
+    middlewares.append(ProgressMiddleware)  # for the heartbeat: is a record stuck in its handler?
+    # Inside the dead-letter middleware, so a handler's error counts as one even when the record is then
+    # dead-lettered (or retried) rather than raised further.
+    middlewares.append(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"hotline-{service}"))
     middlewares.extend(extra_middlewares)
     return KafkaBroker(
         settings.kafka_bootstrap_servers,

@@ -79,6 +79,8 @@ class Runtime:
     components: list[Component] = field(default_factory=list)
     # Run once the database and Kafka are up, before any subscriber consumes (e.g. seeding demo data).
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # False for a service that must keep working while PostgreSQL is away (the watchdog): no pool, no outbox.
+    uses_database: bool = True
 
     def follow(self, spec: TopicSpec, on_change: Callable[[str, Any], None], *, check: str
                ) -> CompactedView[Any]:
@@ -108,12 +110,14 @@ class Runtime:
             self.relay.wake()
 
     async def ready(self) -> dict[str, bool]:
-        database = self.pool is not None and await db.ping(self.pool)
         try:
             kafka = bool(await self.broker.ping(timeout=2.0))
         except Exception:
             kafka = False
-        return {"database": database, "kafka": kafka, **{name: check() for name, check in self.checks.items()}}
+        checks = {"kafka": kafka, **{name: check() for name, check in self.checks.items()}}
+        if self.uses_database:
+            checks = {"database": self.pool is not None and await db.ping(self.pool), **checks}
+        return checks
 
 
 def build_runtime(settings: ServiceSettings, *, service: str) -> Runtime:
@@ -140,22 +144,26 @@ async def retry_until_up(what: str, attempt: Callable[[], Awaitable[T]], timeout
 
 
 @contextlib.asynccontextmanager
-async def running(runtime: Runtime, *, migrations: Path) -> AsyncIterator[Runtime]:
+async def running(runtime: Runtime, *, migrations: Path | None) -> AsyncIterator[Runtime]:
     """Open everything in order, yield, close in reverse: pool and migrations, topics, broker, outbox relay,
-    start-up hooks and components, then the subscribers."""
+    start-up hooks and components, then the subscribers. `migrations=None`: a service without a database."""
     settings, service = runtime.settings, runtime.service
-    runtime.pool = await retry_until_up(
-        "PostgreSQL", lambda: db.create_pool(settings.database_url, schema=service,
-                                             max_size=settings.database_pool_max)
-    )
+    runtime.uses_database = migrations is not None
+    if migrations is not None:
+        runtime.pool = await retry_until_up(
+            "PostgreSQL", lambda: db.create_pool(settings.database_url, schema=service,
+                                                 max_size=settings.database_pool_max)
+        )
     started: list[Component] = []
     try:
-        await db.migrate(runtime.db, schema=service, directory=migrations)
+        if migrations is not None:
+            await db.migrate(runtime.db, schema=service, directory=migrations)
         await retry_until_up("Kafka", lambda: apply_catalogue(settings))
         await retry_until_up("Kafka broker", runtime.broker.connect)
-        runtime.relay = OutboxRelay(runtime.db, settings.kafka_bootstrap_servers, schema=service,
-                                    client_id=f"hotline-{service}-outbox")
-        runtime.relay.start()
+        if migrations is not None:
+            runtime.relay = OutboxRelay(runtime.db, settings.kafka_bootstrap_servers, schema=service,
+                                        client_id=f"hotline-{service}-outbox")
+            runtime.relay.start()
         for hook in runtime.startup:
             await hook()
         for component in runtime.components:
@@ -171,5 +179,6 @@ async def running(runtime: Runtime, *, migrations: Path) -> AsyncIterator[Runtim
             await component.stop()
         if runtime.relay:
             await runtime.relay.stop()
-        await runtime.db.close()
+        if runtime.pool is not None:
+            await runtime.pool.close()
         runtime.tracer_provider.shutdown()

@@ -74,6 +74,14 @@ class ServiceSettings(BaseSettings):
         "OTEL_TRACES_FILE", None, "Write finished spans as JSON lines to this file (local debugging)."
     )
     log_level: str = shared("LOG_LEVEL", "INFO", "Python log level.")
+    heartbeat_seconds: float = shared(
+        "HEARTBEAT_SECONDS", 15.0, "How often every service instance publishes its heartbeat "
+        "(hotline.ops.heartbeat.v1) for the watchdog and the ops console."
+    )
+    metrics_sample_seconds: float = shared(
+        "METRICS_SAMPLE_SECONDS", 10.0, "How often a service samples its outbox backlog and its consumer groups' "
+        "lag for /metrics (each sample asks PostgreSQL and the Kafka broker)."
+    )
 
     host: str = Field(default="127.0.0.1", description="Interface the HTTP server binds.")
     port: int = Field(default=8000, description="HTTP port of this service.")

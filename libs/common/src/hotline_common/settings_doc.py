@@ -1,4 +1,4 @@
-"""The settings table in README.md, generated from the four services' settings classes.
+"""The settings table in README.md, generated from the services' settings classes.
 
     uv run python -m hotline_common.settings_doc           # rewrite the README block
     uv run python -m hotline_common.settings_doc --check   # exit 1 if the block is stale
@@ -31,11 +31,13 @@ def service_settings() -> dict[str, type[ServiceSettings]]:
     """The settings class of each service, in port order."""
     from hotline_intake.config import IntakeSettings
     from hotline_notify.config import NotifySettings
+    from hotline_ops.config import OpsSettings
     from hotline_registry.config import RegistrySettings
     from hotline_routing.config import RoutingSettings
+    from hotline_watchdog.config import WatchdogSettings
 
     return {"intake": IntakeSettings, "registry": RegistrySettings, "routing": RoutingSettings,
-            "notify": NotifySettings}
+            "notify": NotifySettings, "ops": OpsSettings, "watchdog": WatchdogSettings}
 
 
 def is_shared(field: FieldInfo) -> bool:
@@ -105,7 +107,7 @@ def _rows() -> list[_Row]:
 
 
 def settings_table() -> str:
-    """A Markdown table of every setting of the four services; shared settings appear once."""
+    """A Markdown table of every setting of the services; shared settings appear once."""
     services = list(service_settings())
     lines = ["| Variable | Default | Read by | Description |", "| --- | --- | --- | --- |"]
     for row in _rows():

@@ -17,9 +17,12 @@ from hotline_common.events import (
     CaseUnroutable,
     CaseUrgencyRaised,
     CenterRecord,
+    DeadLetterReplayed,
     Event,
     ResponderRecord,
     RotaRecord,
+    ServiceHeartbeat,
+    WatchdogAlarm,
 )
 
 DAY_MS = 24 * 3600 * 1000
@@ -60,6 +63,12 @@ REGISTRY_CENTER = TopicSpec("registry.center.v1", CenterRecord, compacted=True, 
 REGISTRY_AGENCY = TopicSpec("registry.agency.v1", AgencyRecord, compacted=True, partitions=1)
 REGISTRY_RESPONDER = TopicSpec("registry.responder.v1", ResponderRecord, compacted=True, partitions=1)
 REGISTRY_ROTA = TopicSpec("registry.rota.v1", RotaRecord, compacted=True, partitions=1)
+# What the ops team did (replays of dead letters): one partition, kept longer than any dead letter it refers to.
+OPS_AUDIT = TopicSpec("hotline.ops.audit.v1", DeadLetterReplayed, retention_ms=400 * DAY_MS, partitions=1)
+# Every instance's heartbeat: only the last minutes matter; one partition keeps them in the order they were sent.
+OPS_HEARTBEAT = TopicSpec("hotline.ops.heartbeat.v1", ServiceHeartbeat, retention_ms=DAY_MS, partitions=1)
+# The watchdog's pages to the ops on-call (raised, repeated, cleared): the ops console's history of outages.
+OPS_ALARM = TopicSpec("hotline.ops.alarm.v1", WatchdogAlarm, retention_ms=90 * DAY_MS, partitions=1)
 
 CATALOGUE: tuple[TopicSpec, ...] = (
     CASE_REPORTED,
@@ -76,6 +85,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     REGISTRY_AGENCY,
     REGISTRY_RESPONDER,
     REGISTRY_ROTA,
+    OPS_AUDIT,
+    OPS_HEARTBEAT,
+    OPS_ALARM,
 )
 
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in CATALOGUE}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +11,17 @@ import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hotline_common import asyncapi, topics
+from hotline_common.heartbeat import Heartbeat
 from hotline_common.runtime import Runtime, running
+from hotline_common.sampling import MetricsSampler
 from hotline_common.settings import ServiceSettings
+from hotline_common.topics import TopicSpec
 
 MAX_BODY_BYTES = 256 * 1024
 # Bulk imports (a whole country's centers as CSV) under the prefixes a service names.
@@ -103,15 +108,20 @@ def _too_large(limit: int) -> JSONResponse:
                                      "type": "too_large"}]}, status_code=413)
 
 
-def service_app(runtime: Runtime, *, title: str, migrations: Path, description: str = "",
-                bulk_prefixes: tuple[str, ...] = (), signed_prefixes: tuple[str, ...] = ()) -> FastAPI:
-    """The service's FastAPI app; its lifespan opens and closes everything the runtime holds."""
+def service_app(runtime: Runtime, *, title: str, migrations: Path | None, description: str = "",
+                bulk_prefixes: tuple[str, ...] = (), signed_prefixes: tuple[str, ...] = (),
+                publishes: Sequence[TopicSpec] = ()) -> FastAPI:
+    """The service's FastAPI app; its lifespan opens and closes everything the runtime holds. `publishes`: the
+    topics it writes through the outbox, for its AsyncAPI document (its subscribers and views are found)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with running(runtime, migrations=migrations):
             yield
 
+    # Every service says it is alive and working, for the watchdog and the ops console.
+    runtime.components.append(Heartbeat(runtime, runtime.settings.heartbeat_seconds))
+    publishes = (*publishes, topics.OPS_HEARTBEAT)
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.runtime = runtime
     app.state.settings = runtime.settings
@@ -125,6 +135,22 @@ def service_app(runtime: Runtime, *, title: str, migrations: Path, description: 
         checks = await runtime.ready()
         ok = all(checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503)
+
+    # Prometheus scrapes it without a token, like /healthz: it holds counts by bounded labels, no personal data.
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (hotline_*, faststream_*, process_*)",
+             response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    # The event side of the API beside OpenAPI's HTTP side; built on request, once every subscriber is declared.
+    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI 3.0: the topics this service receives and sends")
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi.document(runtime, title=title, description=description, publishes=publishes))
+
+    @app.get("/asyncapi", tags=["ops"], summary="The AsyncAPI document as a page", response_class=HTMLResponse)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(asyncapi.page(asyncapi.document(runtime, title=title, description=description,
+                                                            publishes=publishes)))
 
     @app.exception_handler(DB_UNAVAILABLE[0])
     @app.exception_handler(asyncpg.PostgresConnectionError)
@@ -147,7 +173,8 @@ def service_app(runtime: Runtime, *, title: str, migrations: Path, description: 
 
     app.add_middleware(BodyLimit, bulk_prefixes=bulk_prefixes, signed_prefixes=signed_prefixes)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider,
-                                       excluded_urls="healthz,readyz")
+                                       excluded_urls="healthz,readyz,metrics")
+    runtime.components.append(MetricsSampler(runtime))
     return app
 
 

@@ -36,7 +36,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.components.append(runtime.extras["case_feed"])
     app = service_app(runtime, title="1300 hotline — intake (รับแจ้งเหตุ)", migrations=MIGRATIONS,
                       signed_prefixes=("/v1/line/",),  # the signature is checked before the body is read
-                      description="Takes cases from the hotline, LINE and walk-ins; shows each case's timeline.")
+                      description="Takes cases from the hotline, LINE and walk-ins; shows each case's timeline.",
+                      publishes=(topics.CASE_REPORTED, topics.CASE_URGENCY_RAISED))
     app.state.vault = PiiVault(settings.pii_encryption_key.get_secret_value(),
                                settings.pii_lookup_key.get_secret_value())
     app.state.report_throttle = Throttle(settings.report_rate, max_wait=settings.report_rate_max_wait_seconds)

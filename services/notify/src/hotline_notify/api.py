@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from hotline_common.auth import CurrentPrincipal, Principal, Role, require_role
 from hotline_common.events import ResolveOutcome
 from hotline_common.runtime import Runtime
+from hotline_common.webhooks import verify
 from hotline_notify import repository
-from hotline_notify.channels.webhook import verify
 from hotline_notify.workflow import ActionRefused, Outcome, Workflow
 
 router = APIRouter(prefix="/v1")

@@ -68,7 +68,9 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     app = service_app(runtime, title="1300 hotline — notify (แจ้งเตือนผู้ปฏิบัติงาน)", migrations=MIGRATIONS,
                       signed_prefixes=("/v1/line/",),  # the signature is checked before the body is read
                       description="Alerts the responders on call, escalates when nobody acknowledges, and serves "
-                                  "the responders' page (acknowledge, decline, resolve).")
+                                  "the responders' page (acknowledge, decline, resolve).",
+                      publishes=(topics.ALERT_SENT, topics.ALERT_FAILED, topics.CASE_ACKNOWLEDGED,
+                                 topics.CASE_DECLINED, topics.CASE_ESCALATED, topics.CASE_RESOLVED))
     app.include_router(api.router)
     app.include_router(page.router)
     app.include_router(line_webhook.router)

@@ -27,6 +27,7 @@ from hotline_common.events import (
 )
 from hotline_common.events.base import utcnow
 from hotline_common.events.rota import EscalationTarget
+from hotline_common.metrics import ACKNOWLEDGEMENT_SECONDS, ALERTS, SLA_BREACHES, province_of
 from hotline_gazetteer import gazetteer
 from hotline_notify import escalation, repository
 from hotline_notify.alerts import alert_id_for
@@ -160,7 +161,13 @@ class Workflow:
         policy = escalation.from_json(case["policy"])
         unit = _unit(case)
         current = escalation.step(policy, number)
+        deadline: datetime | None = case["ack_deadline"]
+        # Step 1 falls due at the deadline; it fires before it only when nobody was on call to alert (counted as
+        # alerts with outcome "nobody" instead).
+        if number == 1 and deadline is not None and deadline <= utcnow():
+            _breach(case, "acknowledgement")
         if current is None:
+            _breach(case, "unacknowledged")
             await repository.set_step(conn, case["case_id"], step=number, level=case["level"],
                                       status="unacknowledged")
             await self._publish_escalated(conn, case, level=case["level"], step=number, targets=[], alerted=0,
@@ -190,6 +197,7 @@ class Workflow:
         now = utcnow()
         unit = _unit(case)
         if number == 1:
+            _breach(case, "visit")
             people = self._acknowledger(case)
             await self._alert(conn, case, people, step=1, level=case["level"], kind="visit_reminder")
             await repository.schedule_timer(
@@ -227,11 +235,13 @@ class Workflow:
                                             kind="visit_reminder", step=1, fire_at=visit)
         await repository.record_action(conn, case_id=case_id, responder_id=responder_id, action="acknowledge",
                                        via=via)
+        seconds = max(0.0, (at - case["routed_at"]).total_seconds())
         await outbox.enqueue(conn, topics.CASE_ACKNOWLEDGED, CaseAcknowledged(
             case_id=case_id, case_number=case["case_number"], responder_id=responder_id, center_id=case["center_id"],
             agency_id=case["agency_id"], routed_event_id=case["routed_event_id"], via=via, level=case["level"],
-            seconds_to_acknowledge=max(0.0, (at - case["routed_at"]).total_seconds()), visit_deadline=visit),
-            source=self.source)
+            seconds_to_acknowledge=seconds, visit_deadline=visit), source=self.source)
+        # Observed before the caller commits: only a failed commit (then retried by the responder) counts twice.
+        ACKNOWLEDGEMENT_SECONDS.labels(priority=case["priority"]).observe(seconds)
         return Outcome(done=True, status="acknowledged")
 
     async def decline(self, conn: asyncpg.Connection, case_id: uuid.UUID, *, responder_id: uuid.UUID,
@@ -320,6 +330,7 @@ class Workflow:
 
     async def _nobody(self, conn: asyncpg.Connection, case: asyncpg.Record, unit: uuid.UUID | None,
                       why: str) -> None:
+        ALERTS.labels(channel="none", outcome="nobody").inc()
         await outbox.enqueue(conn, topics.ALERT_FAILED, AlertFailed(
             alert_id=alert_id_for(case["routed_event_id"], unit or case["case_id"], case["step"], "nobody"),
             case_id=case["case_id"], case_number=case["case_number"], center_id=unit, attempts=0, last_error=why),
@@ -332,6 +343,10 @@ class Workflow:
             case_id=case["case_id"], case_number=case["case_number"], level=level, step=step,
             center_id=case["center_id"], reroute=reroute and case["center_id"] is not None, reason=reason,
             targets=[t.kind for t in targets], alerted=alerted, final=final), source=self.source)
+
+
+def _breach(case: asyncpg.Record, kind: str) -> None:
+    SLA_BREACHES.labels(priority=case["priority"], kind=kind, province=province_of(case["tambon_code"])).inc()
 
 
 def _unit(case: asyncpg.Record) -> uuid.UUID | None:

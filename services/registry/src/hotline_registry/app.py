@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from hotline_common import topics
 from hotline_common.runtime import build_runtime
 from hotline_common.web import service_app
 from hotline_gazetteer import gazetteer
@@ -74,7 +75,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                       bulk_prefixes=("/v1/import/",),
                       description="The national directory: places, centers, agencies, responders and on-call "
                                   "rotas; issues access tokens. Every change is published on the compacted "
-                                  "`registry.*` topics and written to the audit log.")
+                                  "`registry.*` topics and written to the audit log.",
+                      publishes=(topics.REGISTRY_CENTER, topics.REGISTRY_AGENCY, topics.REGISTRY_RESPONDER,
+                                 topics.REGISTRY_ROTA))
     install_error_answers(app)
     app.include_router(api.router)
     app.include_router(places.router)

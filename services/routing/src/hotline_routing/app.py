@@ -49,6 +49,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime.startup.append(warm_up)
     app = service_app(runtime, title="1300 hotline — routing (จัดส่งเรื่อง)", migrations=MIGRATIONS,
                       description="Sends every case to the right center and agency, with a priority and an "
-                                  "acknowledgement deadline; re-routes when a center declines.")
+                                  "acknowledgement deadline; re-routes when a center declines.",
+                      publishes=(topics.CASE_ROUTED, topics.CASE_UNROUTABLE))
     app.include_router(api.router)
     return app

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
+from collections.abc import Collection
 
 import asyncpg
 from faststream import Context
@@ -24,6 +26,7 @@ from hotline_common.events import (
 )
 from hotline_common.events.base import utcnow
 from hotline_common.kafka import PARTITION_WORKERS, consumer_options
+from hotline_common.metrics import ROUTING_DECISION_SECONDS, ROUTING_DECISIONS, UNKNOWN, count_case
 from hotline_common.runtime import Runtime
 from hotline_routing import repository
 from hotline_routing.decide import Routed, Unroutable, reprioritised, routed_event
@@ -66,10 +69,25 @@ async def _routing(runtime: Runtime) -> Routing:
     return routing
 
 
+def _decide(routing: Routing, case: CaseReported, *, tried: Collection[uuid.UUID] = ()) -> Routed | Unroutable:
+    started = time.perf_counter()
+    decision = routing.decide(case, now=utcnow(), tried=tried)
+    ROUTING_DECISION_SECONDS.observe(time.perf_counter() - started)
+    return decision
+
+
+def _count(decision: Routed | Unroutable, *, trigger: str) -> None:
+    """Called once the decision is committed: a redelivery returns before, a failed transaction is retried."""
+    if isinstance(decision, Routed):
+        ROUTING_DECISIONS.labels(outcome="routed", rule=decision.choice.rule, trigger=trigger).inc()
+    else:
+        ROUTING_DECISIONS.labels(outcome="unroutable", rule=decision.reason_code, trigger=trigger).inc()
+
+
 @router.subscriber(topics.CASE_REPORTED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> None:
     routing = await _routing(runtime)
-    decision = routing.decide(case, now=utcnow())
+    decision = _decide(routing, case)
     async with runtime.transaction() as conn:
         if not await outbox.claim_once(conn, case.event_id, topics.CASE_REPORTED.name):
             return  # redelivered: routed already
@@ -79,10 +97,15 @@ async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> 
         else:
             await repository.save_case(conn, case, priority=None, priority_reasons=[])
         await _publish(conn, runtime, case, decision, attempt=1, tried=[], trigger=None)
+    _count(decision, trigger="reported")
+    if isinstance(decision, Routed):
+        count_case(case, province=decision.located.tambon.province_code, priority=decision.priority.priority.value)
+    else:
+        count_case(case, province=UNKNOWN, priority=None)
 
 
 async def reroute(runtime: Runtime, *, event_id: uuid.UUID, topic: str, case_id: uuid.UUID,
-                  from_center: uuid.UUID | None) -> None:
+                  from_center: uuid.UUID | None, trigger: str) -> None:
     """The next nearest active center not tried yet (the One Home team after too many), unless the case has
     already moved on from the center that asked."""
     routing = await _routing(runtime)
@@ -101,22 +124,23 @@ async def reroute(runtime: Runtime, *, event_id: uuid.UUID, topic: str, case_id:
         tried = list(dict.fromkeys(d["center_id"] for d in decisions if d["center_id"] is not None))
         # The first assessment's priority stands (the description is not kept to assess it again).
         case = stored.report.model_copy(update={"urgency": Priority(stored.priority) if stored.priority else None})
-        decision = routing.decide(case, now=utcnow(), tried=tried)
+        decision = _decide(routing, case, tried=tried)
         await _publish(conn, runtime, case, decision, attempt=len(decisions) + 1, tried=tried, trigger=event_id,
                        priority_reasons=stored.priority_reasons)
+    _count(decision, trigger=trigger)
 
 
 @router.subscriber(topics.CASE_DECLINED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_declined(declined: CaseDeclined, runtime: Runtime = Context()) -> None:
     await reroute(runtime, event_id=declined.event_id, topic=topics.CASE_DECLINED.name, case_id=declined.case_id,
-                  from_center=declined.center_id)
+                  from_center=declined.center_id, trigger="declined")
 
 
 @router.subscriber(topics.CASE_ESCALATED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_escalated(escalated: CaseEscalated, runtime: Runtime = Context()) -> None:
     if escalated.reroute:
         await reroute(runtime, event_id=escalated.event_id, topic=topics.CASE_ESCALATED.name,
-                      case_id=escalated.case_id, from_center=escalated.center_id)
+                      case_id=escalated.case_id, from_center=escalated.center_id, trigger="escalated")
 
 
 @router.subscriber(topics.CASE_URGENCY_RAISED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
@@ -152,3 +176,4 @@ async def on_case_urgency_raised(raised: CaseUrgencyRaised, runtime: Runtime = C
                                        priority=event.priority.value, attempt=event.attempt,
                                        trigger_event_id=raised.event_id, routed=event)
         await outbox.enqueue(conn, topics.CASE_ROUTED, event, source=runtime.source)
+    ROUTING_DECISIONS.labels(outcome="reprioritised", rule=event.rule, trigger="urgency_raised").inc()

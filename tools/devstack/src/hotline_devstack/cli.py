@@ -30,6 +30,7 @@ from hotline_devstack.demo_channels import (
     link_demo_responder,
     notify_channel_env,
     public_line_webhook,
+    watchdog_pager_env,
 )
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
 from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
@@ -255,6 +256,8 @@ def _banner(stack: Stack) -> str:
         lines.append(f"{svc.name:<10} {svc.url}   (API docs: {svc.url}/docs)")
         if svc.name == "intake":
             lines.append(f"{'Console':<10} {svc.url}/console   (operators; center staff: walk-ins)")
+        if svc.name == "ops":
+            lines.append(f"{'Ops wall':<10} {svc.url}/console   (ops; admin and supervisors watch)")
     lines += _fakes_banner(stack)
     lines += [
         "",
@@ -282,7 +285,10 @@ def cmd_up(args: argparse.Namespace) -> int:
                                       sms_url=fakes.urls["sms"], sms_api_key=fakes.api_key,
                                       smtp_host=fakes.smtp.host, smtp_port=fakes.smtp.port)
         public_line = intake_line_env(line_url=fakes.urls["line"], line_token=fakes.token)
-        stack.start_services(base_port=args.base_port, extra_env={"notify": channels, "intake": public_line})
+        pager = watchdog_pager_env(sms_url=fakes.urls["sms"], sms_api_key=fakes.api_key, smtp_host=fakes.smtp.host,
+                                   smtp_port=fakes.smtp.port)
+        stack.start_services(base_port=args.base_port,
+                             extra_env={"notify": channels, "intake": public_line, "watchdog": pager})
         try:
             changed = link_demo_responder(stack.service_url("registry"), _demo_password())
             stack.responder_linked = True
@@ -408,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_up = sub.add_parser("up", help="infra + the fakes (LINE, SMS, SMTP, demo phone) + all services in the foreground")
     infra_args(p_up)
     p_up.add_argument("--base-port", type=int, default=_env_int("SERVICES_BASE_PORT", DEFAULT_BASE_PORT),
-                      help="intake on this port, registry +1, routing +2, notify +3 (default 8000)")
+                      help="intake on this port, registry +1, routing +2, notify +3, ops +4, watchdog +5 "
+                           "(default 8000)")
     p_up.add_argument("--line-port", type=int, default=_env_int("FAKE_LINE_PORT", 8090), help="LINE fake")
     p_up.add_argument("--sms-port", type=int, default=_env_int("FAKE_SMS_PORT", 8091), help="SMS gateway fake")
     p_up.add_argument("--smtp-port", type=int, default=_env_int("FAKE_SMTP_PORT", 8025), help="SMTP fake")

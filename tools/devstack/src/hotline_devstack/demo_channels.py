@@ -44,6 +44,23 @@ def notify_channel_env(*, line_url: str, line_token: str, sms_url: str, sms_api_
     }
 
 
+DEMO_OPS_PHONE = "+66891300999"
+DEMO_OPS_EMAIL = "ops.oncall@example.org"
+
+
+def watchdog_pager_env(*, sms_url: str, sms_api_key: str, smtp_host: str, smtp_port: int) -> dict[str, str]:
+    """The WATCHDOG_* settings that page the demo ops on-call by SMS and e-mail through the fakes (seen on the
+    demo phone page), on a path that needs none of the services."""
+    return {
+        "WATCHDOG_SMS_GATEWAY_URL": sms_url,
+        "WATCHDOG_SMS_API_KEY": sms_api_key,
+        "WATCHDOG_OPS_SMS": DEMO_OPS_PHONE,
+        "WATCHDOG_SMTP_HOST": smtp_host,
+        "WATCHDOG_SMTP_PORT": str(smtp_port),
+        "WATCHDOG_OPS_EMAIL": DEMO_OPS_EMAIL,
+    }
+
+
 def intake_line_env(*, line_url: str, line_token: str) -> dict[str, str]:
     """The INTAKE_* settings that open the public's LINE account on intake, answering through the LINE fake."""
     return {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from hotline_devstack.services import SERVICES, ServiceProcess
 
-# Offsets from the base port: intake 8000, registry 8001, routing 8002, notify 8003 by default.
-PORT_OFFSETS = {"intake": 0, "registry": 1, "routing": 2, "notify": 3}
+# Offsets from the base port: intake 8000, registry 8001, routing 8002, notify 8003, ops 8004, watchdog 8005.
+PORT_OFFSETS = {"intake": 0, "registry": 1, "routing": 2, "notify": 3, "ops": 4, "watchdog": 5}
 
 
 def role_dsn(admin_url: str, role: str) -> str:
@@ -50,6 +50,7 @@ class Platform:
             "NOTIFY_PUBLIC_BASE_URL": self.url("notify"),
             "NOTIFY_INTAKE_URL": self.url("intake"),
             "INTAKE_REGISTRY_URL": self.url("registry"),
+            "OPS_REGISTRY_URL": self.url("registry"),
         }
         env.update(self.env)
         env.update(self.service_env.get(name, {}))

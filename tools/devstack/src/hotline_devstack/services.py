@@ -13,7 +13,8 @@ from pathlib import Path
 from hotline_devstack.procs import ManagedProcess, ProcessHandle
 
 # Start order matters: registry first (the others look things up in it).
-SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003)]
+SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003),
+                                   ("ops", 8004), ("watchdog", 8005)]
 DEFAULT_BASE_PORT = 8000  # the ports above are this + an offset per service
 
 
@@ -32,6 +33,8 @@ def service_env(name: str, pg_port: int, kafka_bootstrap: str, *, base_port: int
         urls["NOTIFY_INTAKE_URL"] = f"http://127.0.0.1:{service_port('intake', base_port)}"
     if name == "intake":
         urls["INTAKE_REGISTRY_URL"] = f"http://127.0.0.1:{service_port('registry', base_port)}"
+    if name == "ops":
+        urls["OPS_REGISTRY_URL"] = f"http://127.0.0.1:{service_port('registry', base_port)}"
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": f"postgresql://{name}:{name}@127.0.0.1:{pg_port}/hotline",

@@ -25,6 +25,7 @@ from hotline_common.events.cases import (
     TargetGroup,
     UrgencyReason,
 )
+from hotline_common.events.ops import AlarmState, DeadLetterReplayed, ServiceHeartbeat, WatchdogAlarm
 from hotline_common.events.registry import AgencyRecord, AgencyType, AlertChannel, CenterRecord, ResponderRecord
 from hotline_common.events.rota import RotaRecord
 
@@ -32,6 +33,7 @@ __all__ = [
     "ActionVia",
     "AgencyRecord",
     "AgencyType",
+    "AlarmState",
     "AlertChannel",
     "AlertFailed",
     "AlertSent",
@@ -47,6 +49,7 @@ __all__ = [
     "CenterCandidate",
     "CenterRecord",
     "Channel",
+    "DeadLetterReplayed",
     "Event",
     "Location",
     "Priority",
@@ -56,7 +59,9 @@ __all__ = [
     "RoutingExplanation",
     "SafeHours",
     "Safety",
+    "ServiceHeartbeat",
     "TambonCandidate",
     "TargetGroup",
     "UrgencyReason",
+    "WatchdogAlarm",
 ]

@@ -149,6 +149,8 @@ def step(state: State, event: Incoming | CaseCreated, places: Gazetteer | None =
     places = places or gazetteer()
     event = _cleaned(event)
     if isinstance(event, Follow):
+        if state.silent and state.case_id is not None:  # unblocked during a silent SOS: still nothing to see
+            return Step(state.model_copy(update={"greeted": True}), (m.say(m.BLAND),))
         return Step(state.model_copy(update={"greeted": True}), (m.say(m.GREETING, [m.START, m.SOS, m.CALL_1300]),))
     if isinstance(event, Unfollow):
         # Blocked: forget the draft (their words); the open case keeps its notes.

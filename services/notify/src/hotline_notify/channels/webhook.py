@@ -3,26 +3,14 @@ the raw body (`X-Hotline-Signature: sha256=<hex>`), the delivery id in `X-Hotlin
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from hotline_common.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from hotline_notify.channels.base import AlertChannel, Delivery, DeliveryResult, register
-
-SIGNATURE_HEADER = "X-Hotline-Signature"
-DELIVERY_HEADER = "X-Hotline-Delivery"  # the delivery id: receivers deduplicate a retried delivery by it
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, signature: str | None) -> bool:
-    return signature is not None and hmac.compare_digest(sign(secret, body), signature)
 
 
 def webhook_body(delivery: Delivery) -> dict[str, Any]:

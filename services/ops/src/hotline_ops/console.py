@@ -1,0 +1,102 @@
+"""The ops console page (ศูนย์ติดตามระบบ 1300): one screen for the ops team's wall, read at a glance. Server-rendered
+(Jinja2) with a little plain JavaScript against this service's own JSON API and event stream; every asset is served
+from here (no CDN, no map tiles). Signing in goes through ops to the registry (hotline_common.signin), as the operator
+console does through intake."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from hotline_common import labels, topics
+from hotline_common.auth import Role
+from hotline_common.events import Priority
+from hotline_common.signin import sign_in
+from hotline_common.stream import PREFIX, event_type_of
+from hotline_ops import geo
+from hotline_ops.api import REPLAYERS, VIEWERS
+from hotline_ops.config import OpsSettings
+from hotline_ops.urgent import STAGE
+
+router = APIRouter(include_in_schema=False)
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATIC = HERE / "static"
+STATIC_VERSION = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(STATIC.iterdir()))).hexdigest()[:12]
+HEADERS = {
+    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+
+# What each `hotline.*` event type is called; those without a case-timeline label are named here.
+OWN_EVENT_LABELS: dict[str, tuple[str, str]] = {"ops.audit": ("บันทึกการทำงานของทีม ops", "ops audit"),
+                                                "ops.heartbeat": ("สัญญาณชีพของบริการ", "service heartbeat"),
+                                                "ops.alarm": ("สัญญาณเตือนของระบบ", "platform alarm")}
+
+
+def event_types() -> dict[str, tuple[str, str]]:
+    """Every event type of the catalogue's `hotline.*` topics, with its label (Thai, English)."""
+    found = {}
+    for spec in topics.CATALOGUE:
+        if spec.name.startswith(PREFIX):
+            kind = event_type_of(spec.name)
+            timeline = labels.CASE_EVENT.get(kind.removeprefix("case.").replace(".", "_"))
+            found[kind] = OWN_EVENT_LABELS.get(kind) or timeline or (kind, kind)
+    return found
+
+
+def page_context() -> dict[str, Any]:
+    """What the page shows: the labels (Thai, English) and the map, drawn once per process."""
+    provinces = sorted(geo.thailand().provinces, key=lambda p: p.name_th)
+    return {
+        "static_version": STATIC_VERSION,
+        "map": geo.thailand(),
+        "provinces": provinces,
+        "event_types": [(kind, th, en) for kind, (th, en) in event_types().items()],
+        "priorities": [(p.value, *labels.PRIORITY[p]) for p in Priority],
+        "labels": {"event": event_types(), "stage": STAGE, "category": {c.value: v for c, v in labels.CATEGORY.items()},
+                   "channel": {c.value: v for c, v in labels.CHANNEL.items()},
+                   "priority": {p.value: v for p, v in labels.PRIORITY.items()},
+                   "province": {p.code: (p.name_th, p.name_en) for p in provinces}},
+    }
+
+
+@router.get("/console", response_class=HTMLResponse)
+async def console(request: Request) -> HTMLResponse:
+    response = templates.TemplateResponse(request, "console.html", page_context())
+    response.headers.update(HEADERS)
+    return response
+
+
+class SignedIn(BaseModel):
+    access_token: str
+    expires_in: int
+    username: str
+    role: Role
+    may_replay: bool
+
+
+@router.post("/console/login", response_model=SignedIn)
+async def login(request: Request, username: Annotated[str, Form(min_length=1, max_length=100)],
+                password: Annotated[str, Form(min_length=1, max_length=200)]) -> SignedIn:
+    settings: OpsSettings = request.app.state.settings
+    signed_in = await sign_in(settings.registry_url, settings.jwt_secret.get_secret_value(), username, password,
+                              allowed=VIEWERS, page_th="หน้าจอติดตามระบบ", page_en="the ops console")
+    role = signed_in.principal.role
+    return SignedIn(access_token=signed_in.access_token, expires_in=signed_in.expires_in,
+                    username=signed_in.principal.subject, role=role, may_replay=role in REPLAYERS)
