@@ -82,3 +82,28 @@ async def test_every_hotline_group_is_listed_by_default_and_others_are_not(infra
     groups = {p.group for p in await consumer_lag(infra.kafka_bootstrap)}
     assert ours in groups
     assert theirs not in groups
+
+
+async def test_a_transactions_commit_marker_is_not_lag(infra: Infra, topic: str) -> None:
+    """A dead letter's replay is written in a Kafka transaction: its commit marker takes an offset no consumer
+    receives, so the group's commit stays one short of the end. That is no record waiting."""
+    group = f"hotline-test-lag-{uuid.uuid4().hex[:6]}"
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, transactional_id=f"test-{group}")
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send_and_wait(topic, "แจ้งซ้ำ".encode(), partition=1)
+    finally:
+        await producer.stop()
+    await consume_all(infra, topic, group, 1)
+    (lag,) = [p for p in await consumer_lag(infra.kafka_bootstrap, groups=[group]) if p.partition == 1]
+    assert (lag.committed, lag.lag) == (1, 0)
+
+    plain = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await plain.start()
+    try:
+        await plain.send_and_wait(topic, "รายงานใหม่".encode(), partition=1)  # a real record after the marker
+    finally:
+        await plain.stop()
+    (lag,) = [p for p in await consumer_lag(infra.kafka_bootstrap, groups=[group]) if p.partition == 1]
+    assert lag.lag == 2  # the marker's offset and the record: the record is waiting, so the figure stands
