@@ -145,16 +145,22 @@ async def test_tail_reads_back_from_the_beginning_by_type_and_case_and_stops_at_
     infra: Infra, producer: AIOKafkaProducer
 ) -> None:
     case = a_report(a_number(), tambon="570511", urgency=Priority.P2)
+    alert = an_alert(case)
     await publish(producer, CASE_REPORTED, case)
-    await publish(producer, ALERT_SENT, an_alert(case))
+    await publish(producer, ALERT_SENT, alert)
+    ours = {str(case.event_id), str(alert.event_id)}
     code, out, err = await run_cli(infra, "tail", "--json", "--from-beginning", "--no-follow",
                                    "--case", case.case_number)
     assert code == 0, err
-    assert [json.loads(line)["event_type"] for line in out.splitlines()] == ["case.reported", "alert.sent"]
+    shown = [json.loads(line) for line in out.splitlines()]
+    assert {v["case_number"] for v in shown} == {case.case_number}
+    # In the full suite the platform's services are running and act on the report too: ours, in order, are there.
+    assert [v["event_type"] for v in shown if v["event_id"] in ours] == ["case.reported", "alert.sent"]
     code, out, _ = await run_cli(infra, "tail", "--json", "--since", "10m", "--no-follow", "--type", "alert.sent",
                                  "--case", case.case_number)
     assert code == 0
-    assert [json.loads(line)["event_type"] for line in out.splitlines()] == ["alert.sent"]
+    shown = [json.loads(line) for line in out.splitlines()]
+    assert {v["event_type"] for v in shown} == {"alert.sent"} and str(alert.event_id) in {v["event_id"] for v in shown}
     code, out, _ = await run_cli(infra, "tail", "--from-beginning", "--no-follow", "--case", case.case_number)
     assert code == 0 and case.case_number in out and "แจ้งเตือนแล้ว · alert sent" in out  # the human form
     assert DESCRIPTION not in out
@@ -168,22 +174,26 @@ async def test_case_shows_one_cases_events_across_topics_in_order(infra: Infra, 
                         center_id=uuid.uuid4(), center_name_th="ศูนย์ช่วยเหลือสังคมตำบลสันกลาง",
                         center_tambon_code="570511", distance_km=0.4, rule="own_tambon",
                         reported_event_id=case.event_id)
+    alert = an_alert(case)
     for spec, event in ((CASE_REPORTED, case), (CASE_REPORTED, other), (CASE_ROUTED, routed),
-                        (ALERT_SENT, an_alert(other)), (ALERT_SENT, an_alert(case))):
+                        (ALERT_SENT, an_alert(other)), (ALERT_SENT, alert)):
         await publish(producer, spec, event)
+    ours = {str(case.event_id), str(routed.event_id), str(alert.event_id)}
     code, out, err = await run_cli(infra, "case", case.case_number, "--json")
     assert code == 0, err
     history = json.loads(out)
     assert history["case_id"] == str(case.case_id)
-    assert [e["event_type"] for e in history["events"]] == ["case.reported", "case.routed", "alert.sent"]
+    # In the full suite the platform's services are running and act on the report too: ours, in order, are there.
+    mine = [e for e in history["events"] if e["event_id"] in ours]
+    assert [e["event_type"] for e in mine] == ["case.reported", "case.routed", "alert.sent"]
     assert {e["case_number"] for e in history["events"]} == {case.case_number}
     # Read from the one partition the producer put the case on (its murmur2), in every topic.
     assert {e["partition"] for e in history["events"]} == {partition_for(str(case.case_id), 3)}
-    assert history["events"][1]["details"]["center_name_th"] == "ศูนย์ช่วยเหลือสังคมตำบลสันกลาง"
+    assert mine[1]["details"]["center_name_th"] == "ศูนย์ช่วยเหลือสังคมตำบลสันกลาง"
     assert DESCRIPTION not in out and ADDRESS not in out
     # By id as well; an unknown number is a clear "not found", exit 1.
     code, out, _ = await run_cli(infra, "case", str(case.case_id), "--json")
-    assert code == 0 and len(json.loads(out)["events"]) == 3
+    assert code == 0 and ours <= {e["event_id"] for e in json.loads(out)["events"]}
     code, out, _ = await run_cli(infra, "case", "1300-2400-000000", "--json")
     assert code == 1 and json.loads(out)["kind"] == "not_found"
 
