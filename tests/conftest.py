@@ -92,7 +92,10 @@ def platform(infra: Infra, platform_db: str, sink: WebhookSink, line_api: tuple[
                       # seconds: tests/e2e/test_watchdog.py sees a page in seconds (the defaults take minutes).
                       "HEARTBEAT_SECONDS": "1", "WATCHDOG_CHECK_SECONDS": "1", "WATCHDOG_MISSING_AFTER_SECONDS": "6",
                       "WATCHDOG_STUCK_AFTER_SECONDS": "5", "WATCHDOG_LAG_WINDOW_SECONDS": "8",
-                      "WATCHDOG_OPS_WEBHOOK_URL": ops_pager.url, "WATCHDOG_OPS_WEBHOOK_SECRET": OPS_PAGER_SECRET},
+                      "WATCHDOG_OPS_WEBHOOK_URL": ops_pager.url, "WATCHDOG_OPS_WEBHOOK_SECRET": OPS_PAGER_SECRET,
+                      # The ops console judges the same way, with the same short thresholds.
+                      "OPS_MISSING_AFTER_SECONDS": "6", "OPS_STUCK_AFTER_SECONDS": "5",
+                      "OPS_LAG_WINDOW_SECONDS": "8"},
                  # Each service's finished spans, for the trace-continuity test (and for reading after a failure).
                  service_env={name: {"OTEL_TRACES_FILE": str(TRACES / f"{name}.jsonl")} for name, _ in SERVICES})
     try:

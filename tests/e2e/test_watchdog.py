@@ -33,13 +33,18 @@ async def paged(pager: WebhookSink, since: float, service: str, problem: str, st
     return (await eventually(found, timeout=timeout))[0]
 
 
-async def status(platform: Platform) -> dict[str, Any]:
+async def status(platform: Platform, service: str = "watchdog", path: str = "/v1/status") -> dict[str, Any]:
     token = await get_token(platform.url("registry"), "ops")
-    async with httpx.AsyncClient(base_url=platform.url("watchdog"), timeout=10) as client:
-        r = await client.get("/v1/status", headers={"Authorization": f"Bearer {token}"})
+    async with httpx.AsyncClient(base_url=platform.url(service), timeout=10) as client:
+        r = await client.get(path, headers={"Authorization": f"Bearer {token}"})
         r.raise_for_status()
         result: dict[str, Any] = r.json()
         return result
+
+
+async def console_health(platform: Platform) -> dict[str, Any]:
+    """What the ops console shows (and turns red by)."""
+    return await status(platform, "ops", "/v1/health")
 
 
 async def test_every_service_is_heard_and_nothing_is_paged_while_all_work(platform: Platform) -> None:
@@ -51,6 +56,15 @@ async def test_every_service_is_heard_and_nothing_is_paged_while_all_work(platfo
     assert set(s["services"]) == {"registry", "intake", "routing", "notify"}
     assert s["pager"] == ["webhook"]
     assert all(i["ready"] for svc in s["services"].values() for i in svc["instances"])
+
+    async def console_green() -> dict[str, Any] | None:
+        h = await console_health(platform)
+        return h if h["ok"] else None
+
+    h = await eventually(console_green, timeout=30)
+    # The console watches the watchdog too.
+    assert [s["service"] for s in h["services"]] == ["registry", "intake", "routing", "notify", "watchdog"]
+    assert all(s["instances"] >= 1 for s in h["services"])
 
 
 async def test_a_frozen_notify_pages_the_ops_on_call_and_its_recovery_is_announced(
@@ -67,9 +81,25 @@ async def test_a_frozen_notify_pages_the_ops_on_call_and_its_recovery_is_announc
         s = await status(platform)
         assert not s["services"]["notify"]["ok"]
         assert any(a["service"] == "notify" and a["problem"] == "down" and a["paged"] for a in s["alarms"])
+
+        # The console is red: notify's tile by its own judgement, and the watchdog's alarm with who was paged.
+        async def console_red() -> dict[str, Any] | None:
+            h = await console_health(platform)
+            return h if h["alarms"] else None
+
+        h = await eventually(console_red, timeout=20)
+        assert not h["ok"]
+        (notify,) = [s for s in h["services"] if s["service"] == "notify"]
+        assert [p["kind"] for p in notify["problems"]] == ["down"] and notify["problems"][0]["kind_th"] == "ไม่ตอบสนอง"
+        assert [(a["service"], a["problem"], a["paged"]) for a in h["alarms"]] == [("notify", "down", ["webhook"])]
     finally:
         os.kill(pid, signal.SIGCONT)
     cleared = await paged(ops_pager, since, "notify", "down", "cleared")
+
+    async def console_green_again() -> bool:
+        return bool((await console_health(platform))["ok"])
+
+    await eventually(console_green_again, timeout=20)
     assert "กลับมาทำงานแล้ว" in cleared.body["text"]
     # Silent for 6 s since its last heartbeat (sent up to 1 s before the freeze), judged every second: paged well
     # within the 5 minutes asked for, and not before the threshold.

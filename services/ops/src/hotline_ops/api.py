@@ -17,6 +17,7 @@ from hotline_common.thai_time import BANGKOK, start_of_day
 from hotline_gazetteer import gazetteer
 from hotline_ops import repository
 from hotline_ops.config import OpsSettings
+from hotline_ops.health import HealthBoard
 from hotline_ops.live import LiveTail
 from hotline_ops.samples import Samples
 from hotline_ops.urgent import STAGE, WaitingCase, waiting_case
@@ -100,3 +101,10 @@ async def lag(request: Request) -> dict[str, Any]:
     return {"sampled_at": samples.lag_at, "every_seconds": samples.every, "error": samples.lag_error,
             "groups": [{"group": r.group, "topic": r.topic, "lag": r.lag, "partitions": r.partitions}
                        for r in samples.lag]}
+
+
+@router.get("/health", dependencies=[Viewer], summary="Each service's health (สุขภาพระบบ) as the watchdog judges it, "
+            "and the watchdog's open alarms")
+async def health(request: Request) -> dict[str, Any]:
+    board: HealthBoard = _runtime(request).extras["health"]
+    return {"checked_at": utcnow().isoformat(), **board.view(utcnow())}

@@ -8,6 +8,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from hotline_common import topics
+from hotline_common.events.base import utcnow
+from hotline_common.health import Thresholds
 from hotline_common.runtime import build_runtime
 from hotline_common.stream import EventView, view_of
 from hotline_common.web import service_app
@@ -15,6 +17,7 @@ from hotline_ops import api, console, deadletters, handlers, stream
 from hotline_ops.centers import CenterNames
 from hotline_ops.config import OpsSettings
 from hotline_ops.geo import thailand
+from hotline_ops.health import HealthBoard
 from hotline_ops.live import LiveTail
 from hotline_ops.samples import Samples
 
@@ -29,9 +32,12 @@ def create_app(settings: OpsSettings | None = None) -> FastAPI:
                                          decode=view_of, keep=settings.stream_replay_events,
                                          client_queue=settings.stream_client_queue,
                                          rate_window=settings.rate_window_seconds)
-    samples = Samples(settings.kafka_bootstrap_servers, every=settings.sample_seconds)
+    health = HealthBoard(settings.health_services, Thresholds(
+        missing_after=settings.missing_after_seconds, stuck_after=settings.stuck_after_seconds,
+        lag_window=settings.lag_window_seconds), started=utcnow())
+    samples = Samples(settings.kafka_bootstrap_servers, every=settings.sample_seconds, on_lag=health.record_lag)
     centers = CenterNames()
-    runtime.extras.update(tail=tail, samples=samples, centers=centers)
+    runtime.extras.update(tail=tail, samples=samples, centers=centers, health=health)
     runtime.components += [tail, samples]
     runtime.checks["live_tail"] = tail.ready.is_set  # ready = what is published from now on is heard
     runtime.follow(topics.REGISTRY_CENTER, centers.apply, check="center_names")

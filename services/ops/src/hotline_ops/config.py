@@ -1,7 +1,9 @@
 """Ops console settings (prefix OPS_) on top of the shared ones."""
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from hotline_common.settings import ServiceSettings
 
@@ -27,3 +29,18 @@ class OpsSettings(ServiceSettings):
                                   "dead-letter queues' counts are read from Kafka (every console reads the same "
                                   "sample).")
     urgent_limit: int = Field(default=200, ge=1, description="Most open P1/P2 cases the urgent list shows.")
+    health_services: Annotated[list[str], NoDecode] = Field(
+        default=["registry", "intake", "routing", "notify", "watchdog"],
+        description="Services whose heartbeats the console judges (comma-separated), the watchdog included: the "
+                    "console shows it if the watchdog itself stops.")
+    missing_after_seconds: float = Field(default=60.0, gt=0, description="No heartbeat for this long: the service "
+                                         "is shown down (as the watchdog judges it).")
+    stuck_after_seconds: float = Field(default=120.0, gt=0, description="One record in its handler for this long: "
+                                       "the service is shown stuck.")
+    lag_window_seconds: float = Field(default=120.0, gt=0, description="Records waiting for the whole window, and "
+                                      "no fewer at its end: the service is shown lagging.")
+
+    @field_validator("health_services", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value

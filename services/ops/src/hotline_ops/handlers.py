@@ -16,6 +16,8 @@ from hotline_common.events import (
     CaseRouted,
     CaseUnroutable,
     CaseUrgencyRaised,
+    ServiceHeartbeat,
+    WatchdogAlarm,
 )
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
@@ -82,3 +84,15 @@ async def on_case_resolved(event: CaseResolved, runtime: Runtime = Context()) ->
     async with runtime.transaction() as conn:
         if await outbox.claim_once(conn, event.event_id, topics.CASE_RESOLVED.name):
             await repository.record_resolved(conn, event.case_id, event.case_number, event.occurred_at)
+
+
+# The services' health: read live without a group (each console process keeps its own board). Heartbeats from now
+# on; the watchdog's alarms from the start of their small topic, so an alarm raised before a restart still shows.
+@router.subscriber(topics.OPS_HEARTBEAT.name, auto_offset_reset="latest")
+async def on_heartbeat(beat: ServiceHeartbeat, runtime: Runtime = Context()) -> None:
+    runtime.extras["health"].heard(beat)
+
+
+@router.subscriber(topics.OPS_ALARM.name, auto_offset_reset="earliest")
+async def on_watchdog_alarm(alarm: WatchdogAlarm, runtime: Runtime = Context()) -> None:
+    runtime.extras["health"].alarmed(alarm)

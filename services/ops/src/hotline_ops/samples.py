@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,10 +43,12 @@ class Samples(Worker):
 
     name = "ops-samples"
 
-    def __init__(self, bootstrap: str, every: float) -> None:
+    def __init__(self, bootstrap: str, every: float,
+                 on_lag: Callable[[list[GroupLag], datetime], None] | None = None) -> None:
         super().__init__()
         self.bootstrap = bootstrap
         self.every = every
+        self.on_lag = on_lag  # each new lag sample, e.g. for the services' health
         self.lag: list[GroupLag] = []
         self.lag_at: datetime | None = None
         self.lag_error: str | None = None
@@ -68,6 +71,8 @@ class Samples(Worker):
         try:
             self.lag = by_group_and_topic(await consumer_lag(self.bootstrap))
             self.lag_at, self.lag_error = utcnow(), None
+            if self.on_lag is not None:
+                self.on_lag(self.lag, self.lag_at)
         except Exception as exc:
             self.lag_error = type(exc).__name__
             log.warning("could not read the consumer lag: %r", exc)

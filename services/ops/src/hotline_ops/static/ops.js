@@ -85,6 +85,7 @@ function enter() {
   live.connect(true);
   every(2000, refreshUrgent);
   every(3000, refreshFlow);
+  every(2000, refreshHealth);
   every(5000, refreshMap);
   every(5000, refreshDeadLetterCount);
   $("f-type").focus();
@@ -183,6 +184,25 @@ async function refreshFlow() {
     $("lag-when").textContent = answer.error ? "อ่านไม่ได้ · unavailable" :
       answer.sampled_at ? at(answer.sampled_at) : "";
   }
+}
+
+// ---- the services' health: the watchdog's judgement; the whole page turns red while anything is wrong ---------------
+async function refreshHealth() {
+  const r = await api("GET", "/v1/health");
+  if (!r.ok) return;
+  const answer = await r.json();
+  document.body.classList.toggle("trouble", !answer.ok);
+  $("health-state").textContent = answer.ok ? "ปกติ · all working" : "มีปัญหา · trouble";
+  $("health").replaceChildren(...answer.services.map((s) =>
+    el("li", { dataset: { service: s.service }, class: s.ok ? "ok" : "bad" },
+       el("strong", {}, s.service), " ",
+       s.ok ? el("span", {}, "✓ ", en(s.instances + " up")) :
+         el("span", {}, ...s.problems.flatMap((p) => ["✗ " + p.kind_th + " ", en(p.kind), el("br"), p.detail_th, " "])))));
+  $("alarms").replaceChildren(...answer.alarms.map((a) =>
+    el("li", { class: "bad", dataset: { service: a.service, problem: a.problem } },
+       "⚠ " + a.service + " " + a.kind_th + " ", en(a.problem), " · ตั้งแต่ " + at(a.since) + " · ",
+       a.paged.length ? "แจ้งเวรแล้ว " : "ยังแจ้งเวรไม่ได้ ", en(a.paged.length ? "paged " + a.paged.join(", ") :
+                                                                   "not paged yet"))));
 }
 
 // ---- today's map ----------------------------------------------------------------------------------------------------
