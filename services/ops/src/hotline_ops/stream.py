@@ -37,6 +37,9 @@ def as_event(heard: Heard[EventView], centers: CenterNames) -> ServerSentEvent:
                            event="event")
 
 
+HEARTBEAT = "ops.heartbeat"
+
+
 @router.get("/stream", response_class=EventSourceResponse, dependencies=[Viewer],
             summary="The live event stream (server-sent events `event`, id = topic/partition/offset), filtered")
 async def stream(
@@ -70,6 +73,10 @@ async def _events(tail: LiveTail[EventView], centers: CenterNames, wanted: Event
         # only its center): it reads the recent events first, whether or not they are sent.
         earlier = [heard for heard in follower.backlog if wanted.matches(heard.view)]
         if last_id is None:
+            # The recent events a fresh page starts with: heartbeats (several a second) would crowd out the cases'
+            # events, and the page hides them unless asked; so they count only when asked for by type.
+            if not any("heartbeat" in wanted_type for wanted_type in wanted.event_types):
+                earlier = [heard for heard in earlier if heard.view.event_type != HEARTBEAT]
             earlier = earlier[len(earlier) - recent:] if recent else []
         if follower.gap:
             gap: dict[str, Any] = {"last_event_id": last_id, "th": "อาจมีเหตุการณ์ที่ไม่ได้แสดง",
