@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Dev-only defaults: they make `make up` work out of the box and are refused when HOTLINE_ENV=production.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
@@ -13,6 +13,15 @@ DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # base64 of a 32-b
 DEV_PII_LOOKUP_KEY = "dev-only-pii-lookup-key"
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret"
 DEV_DEMO_PASSWORD = "hotline-demo"
+
+
+def comma_separated(value: object) -> object:
+    """A list given in one environment variable as `intake, routing` (a list given as such stays as it is)."""
+    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+# A list setting read from one comma-separated environment variable rather than JSON.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(comma_separated)]
 
 
 def shared(env: str, default: Any, description: str) -> Any:

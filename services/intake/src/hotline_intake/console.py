@@ -5,20 +5,19 @@ single origin and the registry needs no CORS (hotline_common.signin)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from hotline_common import labels
 from hotline_common.auth import Role
 from hotline_common.events import Category, Priority, Safety, TargetGroup
+from hotline_common.pages import HEADERS, mount_console, static_version
 from hotline_common.signin import sign_in
 from hotline_intake.api import REPORTERS
 from hotline_intake.cases import place_th
@@ -30,20 +29,12 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 STATIC = HERE / "static"
 # Browsers keep the script and style until they change: the URL carries a hash of what is served.
-STATIC_VERSION = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(STATIC.iterdir()))).hexdigest()[:12]
+STATIC_VERSION = static_version(STATIC)
 SAFETY_FLAGS = ("no_callback", "line_only", "woman_officer", "silent")
-HEADERS = {
-    # Nothing personal is in the page itself, but what the operator types is: no caches, no referrer, no frames.
-    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-}
 
 
 def mount(app: FastAPI) -> None:
-    app.include_router(router)
-    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    mount_console(app, router, STATIC)
 
 
 def page_context() -> dict[str, Any]:

@@ -1,11 +1,9 @@
 """Ops console settings (prefix OPS_) on top of the shared ones."""
 
-from typing import Annotated
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import Field, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
-
-from hotline_common.settings import ServiceSettings
+from hotline_common.settings import CommaList, ServiceSettings
 
 
 class OpsSettings(ServiceSettings):
@@ -29,7 +27,7 @@ class OpsSettings(ServiceSettings):
                                   "dead-letter queues' counts are read from Kafka (every console reads the same "
                                   "sample).")
     urgent_limit: int = Field(default=200, ge=1, description="Most open P1/P2 cases the urgent list shows.")
-    health_services: Annotated[list[str], NoDecode] = Field(
+    health_services: CommaList = Field(
         default=["registry", "intake", "routing", "notify", "watchdog"],
         description="Services whose heartbeats the console judges (comma-separated), the watchdog included: the "
                     "console shows it if the watchdog itself stops.")
@@ -39,8 +37,3 @@ class OpsSettings(ServiceSettings):
                                        "the service is shown stuck.")
     lag_window_seconds: float = Field(default=120.0, gt=0, description="Records waiting for the whole window, and "
                                       "no fewer at its end: the service is shown lagging.")
-
-    @field_validator("health_services", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value

@@ -5,19 +5,18 @@ console does through intake."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from hotline_common import labels, topics
 from hotline_common.auth import Role
 from hotline_common.events import Priority
+from hotline_common.pages import HEADERS, mount_console, static_version
 from hotline_common.signin import sign_in
 from hotline_common.stream import PREFIX, event_type_of
 from hotline_ops import geo
@@ -29,18 +28,11 @@ router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 STATIC = HERE / "static"
-STATIC_VERSION = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(STATIC.iterdir()))).hexdigest()[:12]
-HEADERS = {
-    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-}
+STATIC_VERSION = static_version(STATIC)
 
 
 def mount(app: FastAPI) -> None:
-    app.include_router(router)
-    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    mount_console(app, router, STATIC)
 
 
 # What each `hotline.*` event type is called; those without a case-timeline label are named here.

@@ -1,25 +1,16 @@
 """Watchdog settings (prefix WATCHDOG_) on top of the shared ones."""
 
-from typing import Annotated
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
-
-from hotline_common.settings import ServiceSettings
-
-
-def _names(value: object) -> object:
-    """A comma-separated list in one environment variable (`intake,routing`), or a list as it is."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+from hotline_common.settings import CommaList, ServiceSettings
 
 
 class WatchdogSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WATCHDOG_", extra="ignore")
 
     port: int = Field(default=8005, description="HTTP port of the watchdog.")
-    services: Annotated[list[str], NoDecode] = Field(
+    services: CommaList = Field(
         default=["registry", "intake", "routing", "notify"],
         description="Services watched (comma-separated): each must send heartbeats, and its consumer group "
                     "`hotline-<service>` must keep up.")
@@ -37,16 +28,14 @@ class WatchdogSettings(ServiceSettings):
                                  "webhooks); empty: none.")
     ops_webhook_secret: SecretStr = Field(default=SecretStr("dev-only-ops-pager-secret"),
                                           description="HMAC secret of the ops pager webhook.")
-    ops_sms: Annotated[list[str], NoDecode] = Field(
+    ops_sms: CommaList = Field(
         default=[], description="The ops on-call's phone numbers (comma-separated, E.164) for SMS pages.")
     sms_gateway_url: str = Field(default="", description="SMS gateway base URL (the contract notify uses); empty: "
                                  "no SMS.")
     sms_api_key: SecretStr = Field(default=SecretStr(""), description="SMS gateway API key.")
-    ops_email: Annotated[list[str], NoDecode] = Field(
+    ops_email: CommaList = Field(
         default=[], description="The ops on-call's e-mail addresses (comma-separated).")
     smtp_host: str = Field(default="", description="SMTP server for e-mail pages (empty: no e-mail).")
     smtp_port: int = Field(default=25, description="SMTP port.")
     smtp_sender: str = Field(default="1300 hotline watchdog <watchdog@hotline.local>",
                              description="From: of e-mail pages.")
-
-    _split = field_validator("services", "ops_sms", "ops_email", mode="before")(_names)
