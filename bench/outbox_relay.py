@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 
-from hotline_common import db, outbox, topics
+from hotline_common import db, outbox, telemetry, topics
 from hotline_common.catalogue import apply_catalogue
 from hotline_common.events import CaseReported, Location
 from hotline_common.kafka import PRODUCER_GUARANTEES
@@ -69,7 +71,7 @@ async def main() -> None:
                       "headers": {"content-type": "application/json"}} for v, k in payloads]
         t0 = time.perf_counter()
         for start in range(0, len(fake_rows), direct.batch_size):
-            await asyncio.gather(*await direct._send(fake_rows[start:start + direct.batch_size]))  # type: ignore[arg-type]
+            await asyncio.gather(*await direct._send(fake_rows[start:start + direct.batch_size], []))  # type: ignore[arg-type]
         batched = args.messages / (time.perf_counter() - t0)
         await direct.stop()
 
@@ -85,6 +87,23 @@ async def main() -> None:
         relayed = args.messages / (time.perf_counter() - t0)
         async with pool.acquire() as conn:
             left = await conn.fetchval("SELECT count(*) FROM outbox")
+
+        # The same rows written inside a request's span, as intake writes them: each carries a traceparent and the
+        # relay opens a publish span per row in its case's trace (spans recorded, none exported: that cost is the
+        # collector's side).
+        trace.set_tracer_provider(TracerProvider())
+        telemetry.EXPORT["spans"] = True  # as with OTEL_EXPORTER_OTLP_ENDPOINT set
+        with trace.get_tracer("bench").start_as_current_span("POST /v1/cases"):
+            async with pool.acquire() as conn, conn.transaction():
+                for start in range(0, len(events), 5000):
+                    await outbox.enqueue_many(conn, topics.CASE_REPORTED, list(events[start:start + 5000]),
+                                              source="/hotline/bench")
+        relay = outbox.OutboxRelay(pool, settings.kafka_bootstrap_servers, schema=schema)
+        t0 = time.perf_counter()
+        while await relay.relay_batch():
+            pass
+        await relay.stop()
+        traced = args.messages / (time.perf_counter() - t0)
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -92,13 +111,15 @@ async def main() -> None:
 
     result = {
         "at": datetime.now(UTC).isoformat(), "messages": args.messages, "rows_left": left,
-        "relay_msgs_per_s": round(relayed), "baseline_direct_produce_msgs_per_s": round(baseline),
+        "relay_msgs_per_s": round(relayed), "relay_traced_msgs_per_s": round(traced),
+        "traced_to_untraced": round(traced / relayed, 3), "baseline_direct_produce_msgs_per_s": round(baseline),
         "baseline_batched_produce_msgs_per_s": round(batched), "relay_to_batched": round(relayed / batched, 3),
         "relay_to_baseline": round(relayed / baseline, 3),
         "relay_to_faststream_outbox_batched": round(relayed / FASTSTREAM_OUTBOX_BATCHED, 2),
     }
     print("\nOutbox relay (PostgreSQL → Kafka acks=all → delete), batch 1000, one relay")
     print(f"  relay                    {relayed:>10,.0f} msg/s   ({args.messages:,} messages, {left} rows left)")
+    print(f"  relay, rows traced       {traced:>10,.0f} msg/s   (a publish span per row; ratio {traced / relayed:.2f})")
     print(f"  baseline: direct produce {baseline:>10,.0f} msg/s   (identical producer, same run)")
     print(f"  baseline: batched produce{batched:>10,.0f} msg/s   (the relay's batches without PostgreSQL)")
     print(f"  ratio relay/per-record   {relayed / baseline:>10.2f}")

@@ -20,6 +20,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from hotline_common.settings import ServiceSettings
 
 _propagator = TraceContextTextMapPropagator()
+# Whether this process's spans go anywhere (OTLP or a file). Spans made only for export (the outbox's span per row,
+# which halves the relay's throughput: bench/outbox_relay.py) are skipped when they would go nowhere.
+EXPORT = {"spans": False}
+
+
+def exporting() -> bool:
+    return EXPORT["spans"]
 
 
 def current_traceparent() -> str | None:
@@ -102,6 +109,7 @@ def setup_telemetry(settings: ServiceSettings, *, service: str) -> TracerProvide
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     if settings.otel_traces_file:
         provider.add_span_processor(BatchSpanProcessor(JsonLinesFileExporter(settings.otel_traces_file)))
+    EXPORT["spans"] = bool(settings.otel_exporter_otlp_endpoint or settings.otel_traces_file)
     trace.set_tracer_provider(provider)
     # Every outgoing HTTP call (LINE's API, the SMS gateway, a responders' webhook, another service) is a client
     # span and carries `traceparent`, so the trace reaches the receiving system too.
