@@ -1,11 +1,14 @@
 """The ops console in a real browser on the ops team's wall screen (1920×1080): a new case in the live stream as it
 happens, the stream filtered by province, paused and resumed with the events that came meanwhile, the urgent list
-(a breach in red), today's map, and the dead-letter page where only the ops role may replay."""
+(a breach in red), today's map, the dead-letter page where only the ops role may replay, and the wall turning red
+while a service is frozen."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
@@ -211,3 +214,32 @@ async def test_dead_letters_are_inspected_by_all_and_replayed_by_ops_only(
                  ).to_be_visible()
     await expect(page.locator(f'#events li.dead[data-case="{failed.case_number}"]')).to_be_visible()
     assert json.loads(await page.evaluate("sessionStorage.getItem('ops.me')"))["may_replay"] is True
+
+
+async def test_the_wall_turns_red_while_notify_is_frozen_names_who_was_paged_and_turns_green_again(
+        page: Page, screenshot: Shot, platform: Platform) -> None:
+    await sign_in(page, platform)
+    trouble = page.locator("body.trouble")
+    await expect(page.locator('#health li[data-service="notify"]')).to_have_class("ok", timeout=20_000)
+    await expect(trouble).to_have_count(0)
+    pid = platform.services["notify"].pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # alive to the kernel, answering nothing
+    try:
+        # The console's own judgement (no heartbeat for the threshold), then the watchdog's alarm and its page.
+        notify = page.locator('#health li[data-service="notify"]')
+        await expect(notify).to_have_class("bad", timeout=20_000)
+        await expect(notify).to_contain_text("ไม่ตอบสนอง")
+        await expect(trouble).to_have_count(1)
+        await expect(page.locator("#health-state")).to_contain_text("trouble")
+        alarm = page.locator('#alarms li[data-service="notify"][data-problem="down"]')
+        await expect(alarm).to_contain_text("paged webhook", timeout=20_000)
+        assert await page.locator('#health li.bad').count() == 1  # the others are still judged working
+        await screenshot("red")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    await expect(notify).to_have_class("ok", timeout=20_000)
+    await expect(alarm).to_have_count(0)
+    await expect(trouble).to_have_count(0)
+    await expect(page.locator("#health-state")).to_contain_text("all working")
+    await screenshot("green-again")

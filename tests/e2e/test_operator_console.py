@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -372,6 +373,10 @@ async def test_the_console_page_signs_in_through_intake_and_offers_the_typeahead
         assert "cdn" not in page.text.lower() and "http://" not in page.text and "https://" not in page.text
         script = await browser.get("/console/static/console.js")
         assert script.status_code == 200 and "EventSource" in script.text
+        # Every asset the page names is served, the consoles' shared kit (from libs) first of the scripts.
+        assets = re.findall(r'(?:src|href)="(/console/[^"?]+)\?v=', page.text)
+        assert assets[0] == "/console/kit/kit.js" and "/console/static/typeahead.js" in assets
+        assert [(await browser.get(a)).status_code for a in assets] == [200] * len(assets)
 
         wrong = await browser.post("/console/login", data={"username": "operator", "password": "nope"})
         assert wrong.status_code == 401 and "รหัสผ่านไม่ถูกต้อง" in wrong.json()["detail"]

@@ -82,24 +82,10 @@ async def test_a_frozen_notify_pages_the_ops_on_call_and_its_recovery_is_announc
         assert not s["services"]["notify"]["ok"]
         assert any(a["service"] == "notify" and a["problem"] == "down" and a["paged"] for a in s["alarms"])
 
-        # The console is red: notify's tile by its own judgement, and the watchdog's alarm with who was paged.
-        async def console_red() -> dict[str, Any] | None:
-            h = await console_health(platform)
-            return h if h["alarms"] else None
-
-        h = await eventually(console_red, timeout=20)
-        assert not h["ok"]
-        (notify,) = [s for s in h["services"] if s["service"] == "notify"]
-        assert [p["kind"] for p in notify["problems"]] == ["down"] and notify["problems"][0]["kind_th"] == "ไม่ตอบสนอง"
-        assert [(a["service"], a["problem"], a["paged"]) for a in h["alarms"]] == [("notify", "down", ["webhook"])]
+        # The ops console's red wall while it lasts: tests/browser/test_ops_console.py.
     finally:
         os.kill(pid, signal.SIGCONT)
     cleared = await paged(ops_pager, since, "notify", "down", "cleared")
-
-    async def console_green_again() -> bool:
-        return bool((await console_health(platform))["ok"])
-
-    await eventually(console_green_again, timeout=20)
     assert "กลับมาทำงานแล้ว" in cleared.body["text"]
     # Silent for 6 s since its last heartbeat (sent up to 1 s before the freeze), judged every second: paged well
     # within the 5 minutes asked for, and not before the threshold.

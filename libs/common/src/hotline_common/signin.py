@@ -7,14 +7,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import httpx
 import jwt
-from fastapi import HTTPException, status
+from fastapi import Form, HTTPException, status
+from pydantic import BaseModel
 
 from hotline_common.auth import Principal, Role, verify_token
 
 log = logging.getLogger("hotline.signin")
+
+
+# The sign-in form's fields, as every page's `/console/login` takes them.
+Username = Annotated[str, Form(min_length=1, max_length=100)]
+Password = Annotated[str, Form(min_length=1, max_length=200)]
+
+
+class PageSession(BaseModel):
+    """What `/console/login` answers to the page (kit.js keeps it for the tab); a page adds what it needs."""
+
+    access_token: str
+    expires_in: int
+    username: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -22,6 +38,11 @@ class SignedIn:
     access_token: str
     expires_in: int
     principal: Principal
+
+    def session(self) -> dict[str, Any]:
+        """The fields of a `PageSession`, for the page's own answer model."""
+        return {"access_token": self.access_token, "expires_in": self.expires_in,
+                "username": self.principal.subject, "role": self.principal.role}
 
 
 def refused(code: int, th: str, en: str) -> HTTPException:

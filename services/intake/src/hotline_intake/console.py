@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
 from hotline_common import labels
 from hotline_common.auth import Role
 from hotline_common.events import Category, Priority, Safety, TargetGroup
-from hotline_common.pages import HEADERS, mount_console, static_version
-from hotline_common.signin import sign_in
+from hotline_common.pages import HEADERS, mount_console, static_version, templates
+from hotline_common.signin import PageSession, Password, Username, sign_in
 from hotline_intake.api import REPORTERS
 from hotline_intake.cases import place_th
 from hotline_intake.centers import CenterDirectory
@@ -26,7 +24,7 @@ from hotline_intake.config import IntakeSettings
 
 router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+TEMPLATES = templates(HERE / "templates")
 STATIC = HERE / "static"
 # Browsers keep the script and style until they change: the URL carries a hash of what is served.
 STATIC_VERSION = static_version(STATIC)
@@ -57,29 +55,23 @@ def page_context() -> dict[str, Any]:
 
 @router.get("/console", response_class=HTMLResponse)
 async def console(request: Request) -> HTMLResponse:
-    response = templates.TemplateResponse(request, "console/index.html", page_context())
+    response = TEMPLATES.TemplateResponse(request, "console/index.html", page_context())
     response.headers.update(HEADERS)
     return response
 
 
-class SignedIn(BaseModel):
-    access_token: str
-    expires_in: int
-    username: str
-    role: Role
+class SignedIn(PageSession):
     center_tambon: str | None = None
     center_place_th: str | None = None
 
 
 @router.post("/console/login", response_model=SignedIn)
-async def login(request: Request, username: Annotated[str, Form(min_length=1, max_length=100)],
-                password: Annotated[str, Form(min_length=1, max_length=200)]) -> SignedIn:
+async def login(request: Request, username: Username, password: Password) -> SignedIn:
     settings: IntakeSettings = request.app.state.settings
     token = await sign_in(settings.registry_url, settings.jwt_secret.get_secret_value(), username, password,
                           allowed=REPORTERS, page_th="หน้าจอรับแจ้งเหตุ", page_en="the operator console")
     principal = token.principal
-    signed_in = SignedIn(access_token=token.access_token, expires_in=token.expires_in, username=principal.subject,
-                         role=principal.role)
+    signed_in = SignedIn(**token.session())
     if principal.role is Role.center_staff and principal.center_id:
         centers: CenterDirectory = request.app.state.runtime.extras["centers"]
         signed_in.center_tambon = centers.tambon_of(uuid.UUID(principal.center_id))

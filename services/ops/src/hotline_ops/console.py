@@ -6,18 +6,15 @@ console does through intake."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
 from hotline_common import labels, topics
-from hotline_common.auth import Role
 from hotline_common.events import Priority
-from hotline_common.pages import HEADERS, mount_console, static_version
-from hotline_common.signin import sign_in
+from hotline_common.pages import HEADERS, mount_console, static_version, templates
+from hotline_common.signin import PageSession, Password, Username, sign_in
 from hotline_common.stream import PREFIX, event_type_of
 from hotline_ops import geo
 from hotline_ops.api import REPLAYERS, VIEWERS
@@ -26,7 +23,7 @@ from hotline_ops.urgent import STAGE
 
 router = APIRouter(include_in_schema=False)
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+TEMPLATES = templates(HERE / "templates")
 STATIC = HERE / "static"
 STATIC_VERSION = static_version(STATIC)
 
@@ -70,25 +67,18 @@ def page_context() -> dict[str, Any]:
 
 @router.get("/console", response_class=HTMLResponse)
 async def console(request: Request) -> HTMLResponse:
-    response = templates.TemplateResponse(request, "console.html", page_context())
+    response = TEMPLATES.TemplateResponse(request, "console.html", page_context())
     response.headers.update(HEADERS)
     return response
 
 
-class SignedIn(BaseModel):
-    access_token: str
-    expires_in: int
-    username: str
-    role: Role
+class SignedIn(PageSession):
     may_replay: bool
 
 
 @router.post("/console/login", response_model=SignedIn)
-async def login(request: Request, username: Annotated[str, Form(min_length=1, max_length=100)],
-                password: Annotated[str, Form(min_length=1, max_length=200)]) -> SignedIn:
+async def login(request: Request, username: Username, password: Password) -> SignedIn:
     settings: OpsSettings = request.app.state.settings
     signed_in = await sign_in(settings.registry_url, settings.jwt_secret.get_secret_value(), username, password,
                               allowed=VIEWERS, page_th="หน้าจอติดตามระบบ", page_en="the ops console")
-    role = signed_in.principal.role
-    return SignedIn(access_token=signed_in.access_token, expires_in=signed_in.expires_in,
-                    username=signed_in.principal.subject, role=role, may_replay=role in REPLAYERS)
+    return SignedIn(**signed_in.session(), may_replay=signed_in.principal.role in REPLAYERS)

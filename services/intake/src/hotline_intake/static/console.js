@@ -1,69 +1,25 @@
 // The operator console: take a call with the keyboard alone, see the case move live, find earlier cases.
-// Plain JavaScript against intake's JSON API; the access token lives in sessionStorage (this tab only).
+// Plain JavaScript against intake's JSON API, on the consoles' kit (kit.js: helpers, sign-in, the session).
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const LABELS = JSON.parse($("console-labels").textContent);
-const TOKEN = "console.token", ME = "console.me", RECENT = "console.recent";
+const RECENT = "console.recent";
 
 // ---- labels and times -------------------------------------------------------------------------------------------
 const pair = (table, key) => (table && table[key]) || [key, key];
-function bilingual(table, key) {
-  const [th, english] = pair(table, key);
-  return [th + " ", en(english)];
-}
 const bangkok = new Intl.DateTimeFormat("th-TH-u-ca-buddhist", {
   timeZone: "Asia/Bangkok", dateStyle: "short", timeStyle: "short" });
 const when = (iso) => bangkok.format(new Date(iso));
 
-// ---- the session --------------------------------------------------------------------------------------------------
-function me() { return JSON.parse(sessionStorage.getItem(ME) || "null"); }
+// ---- the session (kit.js) -----------------------------------------------------------------------------------------
+const session = consoleSession("console", {
+  enter: enterDesk,
+  leave() { closeStream(); $("desk").hidden = true; },
+});
+const api = session.api, me = session.me;
 
-async function api(method, path, { body, headers = {} } = {}) {
-  const init = { method, headers: { ...headers, Authorization: "Bearer " + sessionStorage.getItem(TOKEN) } };
-  if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
-  const response = await fetch(path, init);
-  if (response.status === 401) {
-    signOut("หมดเวลาเข้าใช้ โปรดลงชื่อเข้าใช้อีกครั้ง · Your session has ended: sign in again");
-    throw new Error("signed out");
-  }
-  return response;
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const error = $("sign-in-error");
-  error.textContent = "";
-  const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
-  const response = await fetch("/console/login", { method: "POST", body: form });
-  const answer = await response.json();
-  if (!response.ok) {
-    error.textContent = typeof answer.detail === "string" ? answer.detail : "ลงชื่อเข้าใช้ไม่สำเร็จ · Sign-in failed";
-    $("password").select();
-    return;
-  }
-  sessionStorage.setItem(TOKEN, answer.access_token);
-  sessionStorage.setItem(ME, JSON.stringify(answer));
-  $("password").value = "";
-  enterDesk();
-}
-
-function signOut(message = "") {
-  closeStream();
-  sessionStorage.clear();
-  $("desk").hidden = true;
-  $("who").hidden = true;
-  $("sign-in").hidden = false;
-  $("sign-in-error").textContent = message;
-  $("username").focus();
-}
-
-function enterDesk() {
-  const who = me();
-  $("sign-in").hidden = true;
+function enterDesk(who) {
   $("desk").hidden = false;
-  $("who").hidden = false;
-  $("who-name").textContent = who.username + " (" + who.role + ")";
   const walkIn = who.role === "center_staff";
   for (const node of document.querySelectorAll("[data-role]")) {
     node.hidden = (node.dataset.role === "center_staff") !== walkIn;
@@ -481,8 +437,6 @@ function shortcuts(event) {
 document.addEventListener("DOMContentLoaded", () => {
   place = typeahead($("place"), $("place-options"), $("tambon-code"), places);
   findPlace = typeahead($("find-place"), $("find-place-options"), $("find-tambon-code"), places);
-  $("sign-in-form").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", () => signOut());
   $("call").addEventListener("submit", (e) => { e.preventDefault(); submitCall(); });
   // Enter in a field must not send a half-taken report: Ctrl+Enter, Alt+S or the button do.
   $("call").addEventListener("keydown", (e) => {
@@ -500,5 +454,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("more").addEventListener("click", () => search(null, true));
   $("results").addEventListener("keydown", moveInResults);
   document.addEventListener("keydown", shortcuts);
-  if (sessionStorage.getItem(TOKEN)) enterDesk(); else $("username").focus();
+  session.start();
 });

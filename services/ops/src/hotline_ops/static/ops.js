@@ -1,28 +1,11 @@
 // The ops console: a wall screen read at a glance, and worked with the keyboard. Plain JavaScript against the ops
-// service's own JSON API and event stream; the access token lives in sessionStorage (this tab only).
+// service's own JSON API and event stream, on the consoles' kit (kit.js: helpers, sign-in, the session).
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const LABELS = JSON.parse($("ops-labels").textContent);
-const TOKEN = "ops.token", ME = "ops.me";
 const KEEP_EVENTS = 300;  // rows the live list keeps on screen
 const SEEN_IDS = 5000;  // ids remembered, so a resumed stream never shows an event twice
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-const en = (text) => el("span", { class: "en" }, text);
-function bilingual(table, key) {
-  const found = table && table[key];
-  return found ? [found[0] + " ", en(found[1])] : [key || "—"];
-}
 const BANGKOK = "Asia/Bangkok";
 const clockFormat = new Intl.DateTimeFormat("th-TH-u-ca-buddhist", {
   timeZone: BANGKOK, dateStyle: "medium", timeStyle: "medium" });
@@ -30,66 +13,29 @@ const timeFormat = new Intl.DateTimeFormat("th-TH", { timeZone: BANGKOK, hour: "
                                                       second: "2-digit", hour12: false });
 const at = (iso) => timeFormat.format(new Date(iso));
 
-// ---- the session --------------------------------------------------------------------------------------------------
-function me() { return JSON.parse(sessionStorage.getItem(ME) || "null"); }
-
-async function api(method, path, { body } = {}) {
-  const init = { method, headers: { Authorization: "Bearer " + sessionStorage.getItem(TOKEN) } };
-  if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
-  const response = await fetch(path, init);
-  if (response.status === 401) {
-    signOut("หมดเวลาเข้าใช้ โปรดลงชื่อเข้าใช้อีกครั้ง · Your session has ended: sign in again");
-    throw new Error("signed out");
-  }
-  return response;
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const error = $("sign-in-error");
-  error.textContent = "";
-  const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
-  const response = await fetch("/console/login", { method: "POST", body: form });
-  const answer = await response.json();
-  if (!response.ok) {
-    error.textContent = typeof answer.detail === "string" ? answer.detail : "ลงชื่อเข้าใช้ไม่สำเร็จ · Sign-in failed";
-    $("password").select();
-    return;
-  }
-  sessionStorage.setItem(TOKEN, answer.access_token);
-  sessionStorage.setItem(ME, JSON.stringify(answer));
-  $("password").value = "";
-  enter();
-}
-
+// ---- the session (kit.js) -----------------------------------------------------------------------------------------
 const timers = [];
 function every(ms, fn) { fn(); timers.push(setInterval(fn, ms)); }
 
-function signOut(message = "") {
-  live.stop();
-  while (timers.length) clearInterval(timers.pop());
-  sessionStorage.clear();
-  for (const id of ["overview", "deadletters", "who", "views"]) $(id).hidden = true;
-  $("sign-in").hidden = false;
-  $("sign-in-error").textContent = message;
-  $("username").focus();
-}
-
-function enter() {
-  const who = me();
-  $("sign-in").hidden = true;
-  $("who").hidden = false;
-  $("views").hidden = false;
-  $("who-name").textContent = who.username + " (" + who.role + ")";
-  show("overview");
-  live.connect(true);
-  every(2000, refreshUrgent);
-  every(3000, refreshFlow);
-  every(2000, refreshHealth);
-  every(5000, refreshMap);
-  every(5000, refreshDeadLetterCount);
-  $("f-type").focus();
-}
+const session = consoleSession("ops", {
+  enter() {
+    $("views").hidden = false;
+    show("overview");
+    live.connect(true);
+    every(2000, refreshUrgent);
+    every(3000, refreshFlow);
+    every(2000, refreshHealth);
+    every(5000, refreshMap);
+    every(5000, refreshDeadLetterCount);
+    $("f-type").focus();
+  },
+  leave() {
+    live.stop();
+    while (timers.length) clearInterval(timers.pop());
+    for (const id of ["overview", "deadletters", "views"]) $(id).hidden = true;
+  },
+});
+const api = session.api, me = session.me;
 
 function show(view) {
   for (const name of ["overview", "deadletters"]) {
@@ -260,12 +206,12 @@ const live = {
     const controller = new AbortController();
     this.controller = controller;
     if (fresh) { this.lastId = null; this.held = []; this.seen.clear(); this.order = []; $("events").replaceChildren(); $("gap").hidden = true; }
-    const headers = { Authorization: "Bearer " + sessionStorage.getItem(TOKEN) };
+    const headers = session.authorization();
     if (!fresh && this.lastId) headers["Last-Event-ID"] = this.lastId;
     this.state("connecting");
     try {
       const response = await fetch("/v1/stream?" + this.params(fresh), { headers, signal: controller.signal });
-      if (response.status === 401) { signOut("หมดเวลาเข้าใช้ · Your session has ended: sign in again"); return; }
+      if (response.status === 401) { session.ended(); return; }
       if (!response.ok) throw new Error("stream answered " + response.status);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
@@ -477,14 +423,7 @@ function keys(event) {
   if (action) { event.preventDefault(); action(); }
 }
 
-function debounce(fn, ms) {
-  let timer = null;
-  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
-}
-
 document.addEventListener("DOMContentLoaded", () => {
-  $("sign-in-form").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", () => signOut());
   $("show-overview").addEventListener("click", () => show("overview"));
   $("show-deadletters").addEventListener("click", () => show("deadletters"));
   $("pause").addEventListener("click", () => live.toggle());
@@ -496,5 +435,5 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("keydown", keys);
   setInterval(tick, 1000);
   tick();
-  if (me()) enter(); else $("username").focus();
+  session.start();
 });

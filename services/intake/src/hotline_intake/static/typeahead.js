@@ -1,22 +1,5 @@
-// What the console's pages are made of: small DOM helpers and the typeahead. Plain scripts, no build step.
+// The typeahead of the console's place fields (on kit.js's helpers). Plain script, no build step.
 "use strict";
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-const en = (text) => el("span", { class: "en" }, text);
-
-function debounce(fn, ms) {
-  let timer = null;
-  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
-}
 
 // A typeahead (the ARIA combobox pattern): type, ↑ ↓ move, Enter picks, Esc closes. `lookUp(text)` answers the
 // options ({code, path_th, path_en}) or null; the pick's code goes into the `hidden` input.
