@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# One image for all four hotline services. The module to run is the command:
+# One image for all six hotline services (registry, intake, routing, notify, ops, watchdog). The module to run is the command:
 #
 #   docker build -t hotline .
 #   docker run --rm -p 8000:8000 -e INTAKE_HOST=0.0.0.0 ... hotline hotline_intake
