@@ -347,11 +347,7 @@ async def replay(bootstrap: str, topic: str, offset: int, *, by: str, partition:
     name = dlq_topic_of(topic)
     ref = dead_letter_ref(name, partition, offset)
     consumer = reader(bootstrap, client_id="hotline-ops-dlq")
-    # One transactional id per dead letter: starting this producer fences an earlier replay of the same record
-    # still in flight and waits until its transaction is complete, so the audit read below sees it.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="hotline-ops-replay",
-                                transactional_id=f"hotline-dlq-replay:{ref}", **PRODUCER_GUARANTEES)
-    started = False
+    producer: AIOKafkaProducer | None = None  # made only once the record is found fit (a refusal leaves none open)
     await consumer.start()
     try:
         record = await _fetch(consumer, name, partition, offset)
@@ -374,7 +370,10 @@ async def replay(bootstrap: str, topic: str, offset: int, *, by: str, partition:
                 except ValidationError as exc:
                     raise InvalidPayload(f"as it is, the record is still not a valid {spec.model.__name__} (give "
                                          "a corrected payload)", _errors(exc)) from None
-        started = True
+        # One transactional id per dead letter: starting this producer fences an earlier replay of the same record
+        # still in flight and waits until its transaction is complete, so the audit read below sees it.
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="hotline-ops-replay",
+                                    transactional_id=f"hotline-dlq-replay:{ref}", **PRODUCER_GUARANTEES)
         await producer.start()
         previous = (await replays(bootstrap, consumer=consumer)).get(ref, [])
         if previous and not force:
@@ -403,7 +402,7 @@ async def replay(bootstrap: str, topic: str, offset: int, *, by: str, partition:
         return audit
     finally:
         await consumer.stop()
-        if started:
+        if producer is not None:
             await producer.stop()
 
 
