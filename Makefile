@@ -29,7 +29,10 @@ unit: bootstrap
 ## Place search, on-call queries, nearest centers and routing decisions beside brute-force scans; end-to-end latency and throughput beside the raw
 ## Kafka round trip; notify's alerts/s and routed → webhook latency beside a raw consume → POST; intake's accepted cases/s and
 ## accept latency beside a bare FastAPI endpoint; the outbox relay beside direct produce.
-## Each baseline is measured in the same run.
+## Each baseline is measured in the same run. Last, the whole-platform load generator (hotline-load, tools/load): rising
+## rates through all three channels, the highest that holds p99 < 1 s; LOAD_ARGS="--rate 500 --duration 300" for the
+## 5-minute target run (see `uv run hotline-load --help`).
+LOAD_ARGS ?= --steps 25,50,100,200 --duration 30
 bench: bootstrap
 	$(UV) python bench/places_search.py
 	$(UV) python bench/oncall.py
@@ -40,6 +43,7 @@ bench: bootstrap
 	$(UV) python bench/intake_accept.py $(INTAKE_BENCH_ARGS)
 	HOTLINE_DEV_RUN_STATE=bench-outbox TEST_KAFKA_PORT=49292 TEST_KAFKA_CONTROLLER_PORT=49293 TEST_PG_PORT=45632 \
 		$(UV) hotline-dev run -- python bench/outbox_relay.py
+	$(UV) hotline-load $(LOAD_ARGS)
 
 ## Regenerate the README settings table and the events' JSON Schemas.
 docs:

@@ -43,9 +43,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, ClassVar
 
-import benchkit
 import httpx
-from benchkit import fmt, log, ratio, summary_ms
 
 from hotline_common import thai_id, topics
 from hotline_common.auth import Role, issue_token
@@ -54,6 +52,8 @@ from hotline_common.settings import DEV_JWT_SECRET
 from hotline_devstack import PostgresCluster, cache_dir, repo_root
 from hotline_devstack.procs import ManagedProcess
 from hotline_gazetteer import gazetteer
+from hotline_load import kit as benchkit
+from hotline_load.kit import fmt, log, ratio, summary_ms
 
 KAFKA_PORT = 49692
 KAFKA_CONTROLLER_PORT = 49693

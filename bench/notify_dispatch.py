@@ -34,11 +34,9 @@ from itertools import pairwise
 from multiprocessing.connection import Connection
 from typing import Any, ClassVar
 
-import benchkit
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from benchkit import fmt, log, percentile, ratio, summary_ms
 
 from hotline_common import topics
 from hotline_common.catalogue import apply_catalogue
@@ -51,6 +49,8 @@ from hotline_common.settings import ServiceSettings
 from hotline_devstack import PostgresCluster, cache_dir, repo_root
 from hotline_devstack.services import ServiceProcess
 from hotline_gazetteer import Tambon, gazetteer
+from hotline_load import kit as benchkit
+from hotline_load.kit import fmt, log, percentile, ratio, summary_ms
 from hotline_registry.demo import agency_id_for, demo_center, demo_directory
 
 KAFKA_PORT = 49592

@@ -104,8 +104,10 @@ class FakeLine:
     """The fake's state and its Python API; `app` serves it (see `hotline_fakes.serve`)."""
 
     def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,), *, recipients: Collection[str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_delivered: Callable[[LineRequest], None] | None = None) -> None:
         self.tokens = set(tokens)
+        self.on_delivered = on_delivered  # told of each request whose messages were accepted (a load generator)
         self.recipients = recipients  # None: any well-formed id; else unknown ids answer "Failed to send messages"
         self.clock = clock
         self.faults = Faults()
@@ -128,9 +130,10 @@ class FakeLine:
     def replies(self) -> list[LineRequest]:
         return [r for r in self.requests() if r.endpoint == "reply" and r.delivered]
 
-    def issue_reply_token(self, to: str = "U" + "0" * 32) -> str:
-        """A reply token as a webhook event from `to` would carry it."""
-        token = secrets.token_hex(16)
+    def issue_reply_token(self, to: str = "U" + "0" * 32, token: str | None = None) -> str:
+        """A reply token as a webhook event from `to` would carry it (`token`: one made elsewhere, e.g. by a load
+        generator in another process)."""
+        token = token or secrets.token_hex(16)
         with self._lock:
             self._reply_tokens[token] = _ReplyToken(to, self.clock())
         return token
@@ -167,6 +170,8 @@ class FakeLine:
                 if fault is not None and fault.status is not None:
                     answer = _fault_answer(fault)
             record.status = answer.status
+        if record.delivered and self.on_delivered is not None:
+            self.on_delivered(record)
         headers = {"x-line-request-id": record.request_id, **answer.headers}
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 

@@ -199,7 +199,7 @@ class RemoteSink:
         """Alerts that arrived since the last call."""
         new: list[Received] = []
         while self._conn.poll():
-            new += [Received(d, body, ok, grouped, at) for d, body, ok, grouped, at in self._conn.recv()]
+            new += [Received(d, body, ok, grouped, at=at) for d, body, ok, grouped, at in self._conn.recv()]
         return new
 
     def stop(self) -> None:
