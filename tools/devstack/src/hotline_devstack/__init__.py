@@ -1,6 +1,7 @@
 """Stdlib-only dev stack: native Kafka (KRaft) + PostgreSQL and the service launcher."""
 
 from hotline_devstack.kafka import KAFKA_VERSION, KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.kafka_cluster import KafkaCluster, PartitionState
 from hotline_devstack.kafka_tools import KAFKA_TOOLS_VERSION, console_consume, ensure_kafka_tools_jars
 from hotline_devstack.paths import cache_dir, repo_root
 from hotline_devstack.platform import Platform, role_dsn
@@ -14,6 +15,8 @@ __all__ = [
     "SERVICES",
     "DevstackError",
     "KafkaBroker",
+    "KafkaCluster",
+    "PartitionState",
     "Platform",
     "PostgresCluster",
     "ServiceProcess",

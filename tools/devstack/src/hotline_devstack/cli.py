@@ -33,6 +33,7 @@ from hotline_devstack.demo_channels import (
     watchdog_pager_env,
 )
 from hotline_devstack.kafka import KafkaBroker, ensure_kafka_jars, kafka_version
+from hotline_devstack.kafka_cluster import KafkaCluster
 from hotline_devstack.kafka_tools import ensure_kafka_tools_jars, kafka_tools_version
 from hotline_devstack.paths import cache_dir, ensure_dir
 from hotline_devstack.postgres import PostgresCluster, find_pg_bin
@@ -69,19 +70,28 @@ def _ignore_signals() -> None:
 class Stack:
     """Kafka + Postgres (+ optional services) with ordered, idempotent teardown."""
 
-    def __init__(self, cache: Path, state_dir: Path, kafka_port: int, controller_port: int, pg_port: int) -> None:
+    def __init__(self, cache: Path, state_dir: Path, kafka_port: int, controller_port: int, pg_port: int,
+                 *, kafka_nodes: int = 1) -> None:
         self.cache = cache
         self.state_dir = ensure_dir(state_dir)
         self.logs = ensure_dir(state_dir / "logs")
         # Parent-death signal: even if hotline-dev is SIGKILLed, the children go too.
-        self.kafka = KafkaBroker(
-            cache,
-            kafka_port,
-            controller_port,
-            data_dir=state_dir / "kafka",
-            log_file=self.logs / "kafka.log",
-            parent_death_signal=signal.SIGTERM,
-        )
+        self.kafka: KafkaBroker | KafkaCluster
+        if kafka_nodes > 1:
+            # Its own data dir: the single broker's storage belongs to another cluster id and voter set.
+            self.kafka = KafkaCluster(cache, kafka_port, controller_port, nodes=kafka_nodes,
+                                      replication_factor=min(3, kafka_nodes), min_insync_replicas=min(2, kafka_nodes),
+                                      data_dir=state_dir / "kafka-cluster", log_dir=self.logs,
+                                      parent_death_signal=signal.SIGTERM)
+        else:
+            self.kafka = KafkaBroker(
+                cache,
+                kafka_port,
+                controller_port,
+                data_dir=state_dir / "kafka",
+                log_file=self.logs / "kafka.log",
+                parent_death_signal=signal.SIGTERM,
+            )
         self.postgres = PostgresCluster(
             cache,
             pg_port,
@@ -89,6 +99,7 @@ class Stack:
             log_file=self.logs / "postgres.log",
             parent_death_signal=signal.SIGINT,
         )
+        self.kafka_nodes_down: set[int] = set()
         self.services: list[ServiceProcess] = []
         self.fakes: AllFakes | None = None
         self.responder_linked = False
@@ -98,7 +109,11 @@ class Stack:
         t0 = time.monotonic()
         _log(f"starting PostgreSQL on 127.0.0.1:{self.postgres.port} (log {self.postgres.log_file})")
         self.postgres.start()
-        _log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers} (log {self.kafka.log_file})")
+        if isinstance(self.kafka, KafkaCluster):
+            _log(f"starting a {len(self.kafka.nodes)}-node Kafka {self.kafka.version} cluster on "
+                 f"{self.kafka.bootstrap_servers} (logs {self.kafka.log_dir}/kafka-<node>.log)")
+        else:
+            _log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers} (log {self.kafka.log_file})")
         self.kafka.start()
         _log(f"infra ready in {time.monotonic() - t0:.1f}s")
 
@@ -135,12 +150,19 @@ class Stack:
             svc.wait_ready(timeout)
 
     def dead_children(self) -> list[str]:
-        procs: list[tuple[str, ProcessHandle]] = [
-            *((s.name, s) for s in self.services),
-            ("kafka", self.kafka),
-            ("postgres", self.postgres),
-        ]
-        return [name for name, p in procs if p.pid is not None and not p.is_running()]
+        procs: list[tuple[str, ProcessHandle]] = [*((s.name, s) for s in self.services), ("postgres", self.postgres)]
+        dead = [name for name, p in procs if p.pid is not None and not p.is_running()]
+        if isinstance(self.kafka, KafkaCluster):
+            return dead + self._lost_kafka_cluster(self.kafka)
+        return dead + (["kafka"] if self.kafka.pid is not None and not self.kafka.is_running() else [])
+
+    def _lost_kafka_cluster(self, cluster: KafkaCluster) -> list[str]:
+        # Nodes of a cluster are there to be killed (fault tests): one down is news, all down is the end.
+        down = {i for i, n in cluster.nodes.items() if n.pid is not None and not n.is_running()}
+        for i in sorted(down - self.kafka_nodes_down):
+            _log(f"kafka node {i} is down; the cluster carries on with nodes {cluster.running()}")
+        self.kafka_nodes_down = down
+        return ["kafka (every node)"] if down and not cluster.running() else []
 
     def service_url(self, name: str) -> str:
         return next(s.url for s in self.services if s.name == name)
@@ -152,8 +174,8 @@ class Stack:
                 svc.stop()
         if self.fakes is not None:
             self.fakes.stop()
-        if self.kafka.pid is not None:
-            self.kafka.stop()
+        if isinstance(self.kafka, KafkaCluster) or self.kafka.pid is not None:
+            self.kafka.stop()  # a cluster stops only the nodes it started
         if self.postgres.pid is not None:
             self.postgres.stop()
 
@@ -192,6 +214,7 @@ def _make_stack(args: argparse.Namespace, cache: Path) -> Stack:
         args.kafka_port,
         args.kafka_controller_port or args.kafka_port + 1,
         args.pg_port,
+        kafka_nodes=getattr(args, "kafka_nodes", 1),  # `infra` only
     )
 
 
@@ -216,6 +239,10 @@ def cmd_infra(args: argparse.Namespace) -> int:
 
     def body() -> int:
         print(f"Kafka:      {stack.kafka.bootstrap_servers}", flush=True)
+        if isinstance(stack.kafka, KafkaCluster):
+            for i, node in stack.kafka.nodes.items():
+                print(f"  node {i}:   {node.bootstrap_servers} (controller :{node.controller_port}, pid {node.pid}, "
+                      f"log {node.log_file})", flush=True)
         print(f"PostgreSQL: {stack.postgres.admin_url}", flush=True)
         print("Ctrl-C to stop.", flush=True)
         return _wait_forever(stack)
@@ -409,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_infra = sub.add_parser("infra", help="run Kafka + PostgreSQL in the foreground")
     infra_args(p_infra)
+    p_infra.add_argument("--kafka-nodes", type=int, default=_env_int("KAFKA_NODES", 1),
+                         help="1 (default): one broker. N > 1: a KRaft cluster of N broker+controller nodes "
+                              "(replication min(3, N), min.insync.replicas min(2, N)) on --kafka-port + 0, 2, 4, "
+                              "... (controllers one above each), for fault tests")
     p_infra.set_defaults(func=cmd_infra)
 
     p_up = sub.add_parser("up", help="infra + the fakes (LINE, SMS, SMTP, demo phone) + all services in the foreground")

@@ -7,11 +7,20 @@ import os
 import signal
 import subprocess
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hotline_devstack.maven import resolve_maven_classpath
 from hotline_devstack.paths import ensure_dir, kafka_pom
-from hotline_devstack.procs import ManagedProcess, ProcessHandle, port_open, require_free_port, run_checked, which
+from hotline_devstack.procs import (
+    DevstackError,
+    ManagedProcess,
+    ProcessHandle,
+    port_open,
+    require_free_port,
+    run_checked,
+    which,
+)
 
 # Newest Kafka 4.x on Maven Central at the time of writing (kafka_2.13 artifact).
 KAFKA_VERSION = "4.4.0"
@@ -49,7 +58,7 @@ def ensure_kafka_jars(cache: Path, version: str | None = None) -> Path:
     )
 
 
-def _new_cluster_id() -> str:
+def new_cluster_id() -> str:
     # Same format as org.apache.kafka.common.Uuid.randomUuid(): url-safe base64 of 16 random
     # bytes, no padding; Kafka rejects ids starting with '-' (they look like CLI flags).
     while True:
@@ -87,7 +96,8 @@ logger.metadata.level = WARN
 
 
 class KafkaBroker(ProcessHandle):
-    """A single-node KRaft broker+controller. Restartable on the same data dir.
+    """A KRaft broker+controller node: alone by default, or one voter of a `KafkaCluster`. Restartable on the
+    same data dir.
 
     `stop(timeout)` sends SIGTERM (controlled shutdown), SIGKILL after `timeout` (default 30 s).
     """
@@ -108,6 +118,11 @@ class KafkaBroker(ProcessHandle):
         version: str | None = None,
         heap_max: str = "768m",
         parent_death_signal: int | None = None,
+        voters: Sequence[tuple[int, str, int]] | None = None,
+        cluster_id: str | None = None,
+        replication_factor: int = 1,
+        min_insync_replicas: int = 1,
+        extra_properties: Mapping[str, str | int] | None = None,
     ) -> None:
         super().__init__()
         self.cache = Path(cache)
@@ -121,6 +136,12 @@ class KafkaBroker(ProcessHandle):
         self.advertised_host = advertised_host or host
         self.heap_max = heap_max
         self.parent_death_signal = parent_death_signal
+        # (node id, host, controller port) of every controller; alone by default.
+        self.voters = list(voters) if voters else [(node_id, host, controller_port)]
+        self._cluster_id = cluster_id
+        self.replication_factor = replication_factor
+        self.min_insync_replicas = min_insync_replicas
+        self.extra_properties = dict(extra_properties or {})
 
     # -- layout ------------------------------------------------------------------
     @property
@@ -150,17 +171,24 @@ class KafkaBroker(ProcessHandle):
         # Kept in the data dir so a restart reuses the id the storage was formatted with.
         f = self.data_dir / "cluster.id"
         if not f.exists():
-            f.write_text(_new_cluster_id() + "\n")
-        return f.read_text().strip()
+            ensure_dir(self.data_dir)
+            f.write_text((self._cluster_id or new_cluster_id()) + "\n")
+        found = f.read_text().strip()
+        if self._cluster_id and found != self._cluster_id:
+            raise DevstackError(
+                f"{self.data_dir} belongs to Kafka cluster {found}, not {self._cluster_id}: delete it to start afresh"
+            )
+        return found
 
-    def _write_config(self) -> None:
-        ensure_dir(self.data_dir)
-        props = {
+    def server_properties(self) -> dict[str, str | int]:
+        """server.properties of this node: one builder for the single broker and every node of a KafkaCluster."""
+        rf, min_isr = self.replication_factor, self.min_insync_replicas
+        props: dict[str, str | int] = {
             "process.roles": "broker,controller",
             "node.id": self.node_id,
-            # Static voter set: simplest quorum for one node, survives restarts without
-            # the dynamic-quorum (KIP-853) bootstrap dance.
-            "controller.quorum.voters": f"{self.node_id}@{self.host}:{self.controller_port}",
+            # Static voter set: the simplest quorum, survives restarts without the dynamic-quorum
+            # (KIP-853) bootstrap dance.
+            "controller.quorum.voters": ",".join(f"{nid}@{host}:{port}" for nid, host, port in self.voters),
             "listeners": f"PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{self.advertised_host}:{self.port}",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -170,22 +198,31 @@ class KafkaBroker(ProcessHandle):
             "num.partitions": 3,
             "auto.create.topics.enable": "false",
             "group.initial.rebalance.delay.ms": 0,
-            # Single node: every internal topic must be RF=1 or it can never be created.
-            "offsets.topic.replication.factor": 1,
-            "transaction.state.log.replication.factor": 1,
-            "transaction.state.log.min.isr": 1,
-            "share.coordinator.state.topic.replication.factor": 1,
-            "share.coordinator.state.topic.min.isr": 1,
+            # Internal topics get the cluster's replication: on a single node anything above 1 could
+            # never be created.
+            "offsets.topic.replication.factor": rf,
+            "transaction.state.log.replication.factor": rf,
+            "transaction.state.log.min.isr": min_isr,
+            "share.coordinator.state.topic.replication.factor": rf,
+            "share.coordinator.state.topic.min.isr": min_isr,
             # Fewer internal partitions: first consumer group / transaction is much faster
             # on a 2-core dev box than creating 50 partitions.
             "offsets.topic.num.partitions": 5,
             "transaction.state.log.num.partitions": 5,
-            "min.insync.replicas": 1,
-            "default.replication.factor": 1,
+            "min.insync.replicas": min_isr,
+            "default.replication.factor": rf,
+            # Kafka's default, said out loud: a replica that is not in sync never becomes leader
+            # (no acknowledged record is silently dropped by a failover).
+            "unclean.leader.election.enable": "false",
         }
+        props.update(self.extra_properties)
+        return props
+
+    def _write_config(self) -> None:
+        ensure_dir(self.data_dir)
         self.config_file.write_text(
             "# Generated by hotline-devstack; rewritten on every start.\n"
-            + "".join(f"{k}={v}\n" for k, v in props.items())
+            + "".join(f"{k}={v}\n" for k, v in self.server_properties().items())
         )
         self.log4j_file.write_text(_LOG4J2)
 
@@ -221,15 +258,22 @@ class KafkaBroker(ProcessHandle):
         )
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self, timeout: float = 90.0) -> None:
-        if self.is_running():
-            return
+    def prepare(self) -> None:
+        """Write the config and format the storage (once); safe to run in a worker thread."""
         if not (self.libs / ".complete").exists():
             ensure_kafka_jars(self.cache, self.version)
-        require_free_port(self.port, "Kafka")
-        require_free_port(self.controller_port, "Kafka controller")
         self._write_config()
         self.format_storage()
+
+    def launch(self) -> None:
+        """Spawn the broker without waiting for it (see `wait_ready`).
+
+        With `parent_death_signal`, call this from a thread that outlives the broker: the kernel
+        signals the child when the *spawning thread* exits.
+        """
+        require_free_port(self.port, "Kafka")
+        require_free_port(self.controller_port, "Kafka controller")
+        self.prepare()
         argv = [
             *self._java_base(),
             "-Xms256m",
@@ -241,15 +285,21 @@ class KafkaBroker(ProcessHandle):
             "kafka.Kafka",
             str(self.config_file),
         ]
-        self._proc = proc = ManagedProcess(
-            "kafka",
+        self._proc = ManagedProcess(
+            "kafka" if len(self.voters) == 1 else f"kafka-{self.node_id}",
             argv,
             self.log_file,
             cwd=self.data_dir,
             parent_death_signal=self.parent_death_signal,
             stop_signal=signal.SIGTERM,
         )
-        proc.start()
+        self._proc.start()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Block until the launched broker serves requests; SIGKILL it and raise if it does not."""
+        proc = self._proc
+        if proc is None:
+            raise DevstackError(f"Kafka node {self.node_id} was never launched")
         try:
             # Port open alone is not enough: the socket server binds before the broker
             # has caught up with the metadata log and can serve requests.
@@ -261,6 +311,12 @@ class KafkaBroker(ProcessHandle):
         except BaseException:
             proc.kill()
             raise
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self.is_running():
+            return
+        self.launch()
+        self.wait_ready(timeout)
 
     def run_tool(self, main_class: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """Run a Kafka main class on the broker classpath (e.g. kafka.tools.StorageTool)."""

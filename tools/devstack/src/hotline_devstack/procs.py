@@ -211,6 +211,11 @@ class ProcessHandle:
         if self._proc is not None:
             self._proc.kill()
 
+    def request_stop(self) -> None:
+        """Send the graceful stop signal without waiting (to stop several at once; then `stop` each)."""
+        if self._proc is not None and self._proc.is_running():
+            self._proc.signal_group(self._proc.stop_signal)
+
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.is_running()
 
