@@ -56,6 +56,6 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 USER hotline:hotline
-EXPOSE 8000 8001 8002 8003
+EXPOSE 8000 8001 8002 8003 8004 8005
 ENTRYPOINT ["python", "-m"]
 CMD ["hotline_intake"]

@@ -41,6 +41,18 @@ if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=th family)" ]; 
   say "installing Thai fonts (the responder page is in Thai)"
   apt_install fontconfig fonts-thai-tlwg
 fi
+# tests/unit/test_k8s_manifests.py renders deploy/k8s with kustomize v5: kubectl's built-in one if it has v5, else a
+# standalone kustomize built from its Go module into .cache/bin (Debian's kubectl is too old for it).
+if ! { command -v kubectl >/dev/null 2>&1 && kubectl version --client 2>/dev/null | grep -q "Kustomize Version: v5"; } \
+    && [ ! -x .cache/bin/kustomize ] && ! command -v kustomize >/dev/null 2>&1; then
+  if ! command -v go >/dev/null 2>&1; then
+    say "installing Go (to build kustomize)"
+    apt_install golang-go ca-certificates
+  fi
+  say "building kustomize v5 into .cache/bin (renders the Kubernetes manifests)"
+  mkdir -p .cache/bin
+  GOBIN="$PWD/.cache/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi
 
 uv sync --frozen --quiet
 # Kafka's jars and PostgreSQL (cached under .cache/, reused by later runs).
