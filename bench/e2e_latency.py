@@ -151,18 +151,7 @@ async def post_at_rate(client: httpx.AsyncClient, url: str, factory: CaseFactory
     """Open loop: request i is issued at start + i/rate whatever the earlier ones are doing; at most
     `gate` of them are in flight, the rest wait in a cheap FIFO (httpx's pool gets slow with a long queue).
     Returns the posts and the generator's worst lateness (s) against its schedule."""
-    n = round(rate * seconds)
-    tasks: list[asyncio.Task[Posted]] = []
-    worst_late = 0.0
-    start = time.perf_counter()
-    for i in range(n):
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        else:
-            worst_late = max(worst_late, -delay)
-        tasks.append(asyncio.create_task(post_case(client, url, factory.case(), phase, gate)))
-    return list(await asyncio.gather(*tasks)), worst_late
+    return await benchkit.open_loop(rate, seconds, lambda: post_case(client, url, factory.case(), phase, gate))
 
 
 async def post_burst(client: httpx.AsyncClient, url: str, factory: CaseFactory, *, count: int,

@@ -12,6 +12,7 @@ from hotline_devstack.webhook_sink import Received
 from hotline_gazetteer import gazetteer, population
 from hotline_intake.cases import CaseIn
 from hotline_load.drive import Offer, conversation
+from hotline_load.kit import open_loop
 from hotline_load.mix import CATEGORY_SHARES, DESCRIPTIONS, TARGETS, CaseMix, parse_shares, place_weights
 from hotline_load.observe import Alerts
 from hotline_load.run import Window, analyse, holds
@@ -114,3 +115,14 @@ def test_a_window_counts_lost_cases_and_duplicate_alerts_and_holds_only_without_
 def _with(alerts: Alerts, number: str, at: float) -> Alerts:
     alerts.by_case[number] = [_alert(number, "d-" + number, at)]
     return alerts
+
+
+async def test_the_open_loop_launches_rate_times_seconds_in_order_and_returns_every_result() -> None:
+    launched: list[int] = []
+
+    async def launch() -> int:
+        launched.append(len(launched))
+        return launched[-1] * 2
+
+    results, late = await open_loop(400.0, 0.05, launch)
+    assert launched == list(range(20)) and results == [2 * i for i in range(20)] and late >= 0

@@ -25,6 +25,7 @@ import httpx
 
 from hotline_common.events import Channel
 from hotline_common.line import signature
+from hotline_load.kit import open_loop
 from hotline_load.line_fake import CHANNEL_SECRET, LineFake, Told
 from hotline_load.mix import CaseMix, PlannedCase
 
@@ -125,20 +126,13 @@ async def at_rate(doors: Doors, mix: CaseMix, *, rate: float, seconds: float, ma
                   on_offer: Callable[[Offer], None]) -> tuple[list[Offer], float]:
     """Offers `rate` cases a second for `seconds`; returns them and the generator's worst lateness (s)."""
     gate = asyncio.Semaphore(max_in_flight)
-    tasks: list[asyncio.Task[Offer]] = []
-    n = round(rate * seconds)
-    worst_late = 0.0
-    start = time.perf_counter()
-    for i in range(n):
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        else:
-            worst_late = max(worst_late, -delay)
-        task = asyncio.create_task(doors.offer(mix.next(), gate))
-        task.add_done_callback(lambda t: on_offer(t.result()) if not t.cancelled() and not t.exception() else None)
-        tasks.append(task)
-    return list(await asyncio.gather(*tasks)), worst_late
+
+    async def one() -> Offer:
+        offer = await doors.offer(mix.next(), gate)
+        on_offer(offer)
+        return offer
+
+    return await open_loop(rate, seconds, one)
 
 
 async def as_fast(doors: Doors, mix: CaseMix, *, seconds: float, concurrency: int,

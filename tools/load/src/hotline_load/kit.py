@@ -76,6 +76,24 @@ def ratio(a: float | int | None, b: float | int | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+# --------------------------------------------------------------------------------------------- offering load
+async def open_loop(rate: float, seconds: float, launch: Callable[[], Coroutine[Any, Any, T]]
+                    ) -> tuple[list[T], float]:
+    """Open loop: the i-th `launch()` starts at start + i/rate whatever the earlier ones are doing (no coordinated
+    omission). Returns their results and the generator's worst lateness (s) against its schedule."""
+    tasks: list[asyncio.Task[T]] = []
+    worst_late = 0.0
+    start = time.perf_counter()
+    for i in range(round(rate * seconds)):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            worst_late = max(worst_late, -delay)
+        tasks.append(asyncio.create_task(launch()))
+    return list(await asyncio.gather(*tasks)), worst_late
+
+
 # --------------------------------------------------------------------------------------------- CPU accounting
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
