@@ -53,6 +53,22 @@ async def main() -> None:
     await db.migrate(pool, schema=schema, directory=Path("/nonexistent"))
     await apply_catalogue(settings)
     events = sample_cases(args.messages)
+
+    async def enqueue() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            for start in range(0, len(events), 5000):
+                await outbox.enqueue_many(conn, topics.CASE_REPORTED, list(events[start:start + 5000]),
+                                          source="/hotline/bench")
+
+    async def relay_all() -> float:
+        """Relays the whole outbox; messages/s."""
+        relay = outbox.OutboxRelay(pool, settings.kafka_bootstrap_servers, schema=schema)
+        t0 = time.perf_counter()
+        while await relay.relay_batch():
+            pass
+        await relay.stop()
+        return args.messages / (time.perf_counter() - t0)
+
     try:
         # Baseline: the same records, straight to Kafka with an identical producer, same pipelining.
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=5,
@@ -75,16 +91,8 @@ async def main() -> None:
         batched = args.messages / (time.perf_counter() - t0)
         await direct.stop()
 
-        async with pool.acquire() as conn, conn.transaction():
-            for start in range(0, len(events), 5000):
-                await outbox.enqueue_many(conn, topics.CASE_REPORTED, list(events[start:start + 5000]),
-                                          source="/hotline/bench")
-        relay = outbox.OutboxRelay(pool, settings.kafka_bootstrap_servers, schema=schema)
-        t0 = time.perf_counter()
-        while await relay.relay_batch():
-            pass
-        await relay.stop()
-        relayed = args.messages / (time.perf_counter() - t0)
+        await enqueue()
+        relayed = await relay_all()
         async with pool.acquire() as conn:
             left = await conn.fetchval("SELECT count(*) FROM outbox")
 
@@ -94,16 +102,8 @@ async def main() -> None:
         trace.set_tracer_provider(TracerProvider())
         telemetry.EXPORT["spans"] = True  # as with OTEL_EXPORTER_OTLP_ENDPOINT set
         with trace.get_tracer("bench").start_as_current_span("POST /v1/cases"):
-            async with pool.acquire() as conn, conn.transaction():
-                for start in range(0, len(events), 5000):
-                    await outbox.enqueue_many(conn, topics.CASE_REPORTED, list(events[start:start + 5000]),
-                                              source="/hotline/bench")
-        relay = outbox.OutboxRelay(pool, settings.kafka_bootstrap_servers, schema=schema)
-        t0 = time.perf_counter()
-        while await relay.relay_batch():
-            pass
-        await relay.stop()
-        traced = args.messages / (time.perf_counter() - t0)
+            await enqueue()
+        traced = await relay_all()
     finally:
         async with pool.acquire() as conn:
             await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -22,28 +22,22 @@ from hotline_common.events import AlertFailed
 from hotline_devstack import Platform
 from hotline_devstack.webhook_sink import WebhookSink
 from tests.conftest import a_case, artifact_path, eventually, get_token, published
+from tests.e2e.conftest import signed_in
 from tests.sse import Stream
 
 pytestmark = pytest.mark.e2e
 PERSONAL = ("สมศรี", "0812345678", "ผู้แจ้งเล่าว่า", "ทำร้ายร่างกาย")
 
 
-async def _client_as(platform: Platform, username: str) -> AsyncIterator[httpx.AsyncClient]:
-    token = await get_token(platform.url("registry"), username)
-    async with httpx.AsyncClient(base_url=platform.url("ops"), timeout=30,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
-
-
 @pytest.fixture
 async def ops(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client_as(platform, "ops"):
+    async for client in signed_in(platform, "ops", "ops", timeout=30):
         yield client
 
 
 @pytest.fixture
 async def supervisor(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client_as(platform, "supervisor"):
+    async for client in signed_in(platform, "ops", "supervisor", timeout=30):
         yield client
 
 
