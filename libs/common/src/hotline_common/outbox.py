@@ -156,8 +156,10 @@ class OutboxRelay:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             finally:
-                with contextlib.suppress(Exception):
+                try:
                     await leader.execute("SELECT pg_advisory_unlock($1)", lock)
+                except Exception:
+                    leader.terminate()  # the session lock goes with the connection, not back to the pool
 
     def wake(self) -> None:
         """Called after a commit that added rows: relay now rather than at the next poll.

@@ -25,7 +25,8 @@ from hotline_intake import repository
 from hotline_intake.cases import next_status
 
 router = KafkaRouter()
-OPTIONS = consumer_options("intake")
+# The timeline is a read model: fetched in bulk, it follows the other services within half a second.
+OPTIONS = consumer_options("intake", read_model=True)
 
 
 async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any],

@@ -24,8 +24,8 @@ from hotline_common.runtime import Runtime
 from hotline_ops import geo, repository
 
 router = KafkaRouter()
-# One consumer per topic is plenty: a few events a second, and nothing waits on the ops console.
-OPTIONS = consumer_options("ops")
+# One consumer per topic is plenty, fetching in bulk: nothing waits on the ops console by the half second.
+OPTIONS = consumer_options("ops", read_model=True)
 
 
 @router.subscriber(topics.CASE_REPORTED.name, **OPTIONS)
