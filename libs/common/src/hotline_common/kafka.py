@@ -42,7 +42,8 @@ def make_broker(
     middlewares.append(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"hotline-{service}"))
     middlewares.extend(extra_middlewares)
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream passes one string on whole, and aiokafka splits only a bare string at its commas.
+        [server.strip() for server in settings.kafka_bootstrap_servers.split(",")],
         client_id=f"hotline-{service}",
         # A few ms of linger lets the outbox relay's concurrent sends share one request.
         linger_ms=5,

@@ -45,6 +45,24 @@ def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
         return False
 
 
+def listening(port: int) -> bool:
+    """Does a socket listen on TCP `port` (any address)? Read from /proc, without connecting: a connect to a port in
+    the ephemeral range that nothing listens on yet can pick that very port as its source and connect to itself,
+    which then holds the port the service is about to bind. True where /proc/net/tcp is missing (not Linux)."""
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                return True
+    return not found
+
+
 def require_free_port(port: int, what: str, host: str = "127.0.0.1") -> None:
     # A leftover process from a crashed run would otherwise make us "ready" instantly
     # while talking to the wrong (stale) server.

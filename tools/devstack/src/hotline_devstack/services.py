@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from hotline_devstack.procs import ManagedProcess, ProcessHandle
+from hotline_devstack.procs import ManagedProcess, ProcessHandle, listening
 
 # Start order matters: registry first (the others look things up in it).
 SERVICES: list[tuple[str, int]] = [("registry", 8001), ("intake", 8000), ("routing", 8002), ("notify", 8003),
@@ -86,6 +86,8 @@ class ServiceProcess(ProcessHandle):
         self._proc.start()
 
     def _ready(self) -> bool:
+        if not listening(self.port):  # not up yet; and no connect that could end up connected to itself
+            return False
         try:
             with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:
                 return bool(resp.status == 200)
