@@ -14,8 +14,8 @@ from hotline_intake.cases import CaseIn
 from hotline_load.drive import Offer, conversation
 from hotline_load.kit import open_loop
 from hotline_load.mix import CATEGORY_SHARES, DESCRIPTIONS, TARGETS, CaseMix, parse_shares, place_weights
-from hotline_load.observe import Alerts
-from hotline_load.run import Window, analyse, holds
+from hotline_load.observe import Alerts, Tick
+from hotline_load.run import Window, analyse, cpu_per_case, holds
 
 
 def test_channel_shares_are_normalised_and_a_wrong_one_is_named() -> None:
@@ -110,6 +110,15 @@ def test_a_window_counts_lost_cases_and_duplicate_alerts_and_holds_only_without_
     slow = analyse(Window("w", 10, 1.0), [Offer(4, Channel.hotline, 100.0, 100.0, "1300-2569-000004", 201)],
                    _with(alerts, "1300-2569-000004", 101.2), [], 100.0, 110.0, 0.5)
     assert slow["e2e_ms"]["p99"] == pytest.approx(1200.0) and not holds(slow)
+
+
+def test_cpu_per_case_sums_each_process_over_the_ticks_and_leaves_the_harness_out_of_the_platform() -> None:
+    ticks = [Tick(float(i), 0, 0, 0, {}, {"intake": 50.0, "kafka": 20.0, "load generator": 90.0}, {})
+             for i in range(10)]
+    cost = cpu_per_case(ticks, 100)  # 10 s at half a core = 5 CPU-s over 100 cases
+    assert cost["intake"] == pytest.approx(50.0) and cost["kafka"] == pytest.approx(20.0)
+    assert cost["load generator"] == pytest.approx(90.0) and cost["platform"] == pytest.approx(70.0)
+    assert cpu_per_case(ticks, 0) == {}
 
 
 def _with(alerts: Alerts, number: str, at: float) -> Alerts:

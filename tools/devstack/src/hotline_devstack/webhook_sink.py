@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,12 +26,15 @@ class Received:
 
 class WebhookSink:
     """Answers POSTs with `status` (202 by default; set it to 500 to simulate a failing responder system) after
-    `delay` seconds (0 by default)."""
+    `delay` seconds (0 by default); with `reset` set, it reads the request and resets the connection instead of
+    answering (records nothing). With `until` (time.monotonic()) those faults end by themselves then."""
 
     def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.secret = secret.encode()
         self.status = 202
         self.delay = 0.0  # seconds before answering: a slow responder system
+        self.reset = False  # drop the connection with a TCP RST, unanswered: a crashing proxy or receiver
+        self.until: float | None = None  # healthy again from then on, however late the next change comes
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -40,8 +45,15 @@ class WebhookSink:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 expected = "sha256=" + hmac.new(sink.secret, raw, hashlib.sha256).hexdigest()
                 ok = hmac.compare_digest(expected, self.headers.get("X-Hotline-Signature") or "")
-                status = sink.status
-                if sink.delay:
+                faulty = sink.until is None or time.monotonic() < sink.until
+                if sink.reset and faulty:
+                    # SO_LINGER 0: close() sends RST, not FIN; the caller sees "connection reset by peer".
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                status = sink.status if faulty else 202
+                if sink.delay and faulty:
                     time.sleep(sink.delay)
                 if status < 300:
                     try:

@@ -123,8 +123,10 @@ def conversation(user: str, plan: PlannedCase) -> list[dict[str, Any]]:
 
 
 async def at_rate(doors: Doors, mix: CaseMix, *, rate: float, seconds: float, max_in_flight: int,
-                  on_offer: Callable[[Offer], None]) -> tuple[list[Offer], float]:
-    """Offers `rate` cases a second for `seconds`; returns them and the generator's worst lateness (s)."""
+                  on_offer: Callable[[Offer], None], stop: asyncio.Event | None = None
+                  ) -> tuple[list[Offer], float]:
+    """Offers `rate` cases a second for `seconds` (or until `stop` is set); returns them and the generator's worst
+    lateness (s)."""
     gate = asyncio.Semaphore(max_in_flight)
 
     async def one() -> Offer:
@@ -132,7 +134,7 @@ async def at_rate(doors: Doors, mix: CaseMix, *, rate: float, seconds: float, ma
         on_offer(offer)
         return offer
 
-    return await open_loop(rate, seconds, one)
+    return await open_loop(rate, seconds, one, stop=stop)
 
 
 async def as_fast(doors: Doors, mix: CaseMix, *, seconds: float, concurrency: int,

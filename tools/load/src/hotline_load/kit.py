@@ -27,7 +27,7 @@ from typing import Any, ClassVar, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
-from hotline_devstack import KafkaBroker, Platform, PostgresCluster, cache_dir, ensure_kafka_jars
+from hotline_devstack import KafkaBroker, KafkaCluster, Platform, PostgresCluster, cache_dir, ensure_kafka_jars
 from hotline_devstack.services import ServiceProcess
 from hotline_devstack.webhook_sink import Received, WebhookSink
 
@@ -77,10 +77,11 @@ def ratio(a: float | int | None, b: float | int | None) -> float | None:
 
 
 # --------------------------------------------------------------------------------------------- offering load
-async def open_loop(rate: float, seconds: float, launch: Callable[[], Coroutine[Any, Any, T]]
-                    ) -> tuple[list[T], float]:
+async def open_loop(rate: float, seconds: float, launch: Callable[[], Coroutine[Any, Any, T]], *,
+                    stop: asyncio.Event | None = None) -> tuple[list[T], float]:
     """Open loop: the i-th `launch()` starts at start + i/rate whatever the earlier ones are doing (no coordinated
-    omission). Returns their results and the generator's worst lateness (s) against its schedule."""
+    omission), for `seconds` or until `stop` is set. Returns their results and the generator's worst lateness (s)
+    against its schedule."""
     tasks: list[asyncio.Task[T]] = []
     worst_late = 0.0
     start = time.perf_counter()
@@ -90,6 +91,8 @@ async def open_loop(rate: float, seconds: float, launch: Callable[[], Coroutine[
             await asyncio.sleep(delay)
         else:
             worst_late = max(worst_late, -delay)
+        if stop is not None and stop.is_set():
+            break
         tasks.append(asyncio.create_task(launch()))
     return list(await asyncio.gather(*tasks)), worst_late
 
@@ -186,7 +189,13 @@ def _sink_main(secret: str, conn: Connection) -> None:
     conn.send(sink.url)
     sent = 0
     try:
-        while not conn.poll(0.02):  # "stop" from the parent, or EOF when the parent is gone
+        while True:
+            if conn.poll(0.02):  # "stop" or faults from the parent; EOF when the parent is gone
+                message = conn.recv()
+                if message == "stop":
+                    break
+                sink.status, sink.delay, sink.reset, seconds = message
+                sink.until = time.monotonic() + seconds if seconds is not None else None
             new = sink.received[sent:]  # the sink only appends; a slice is atomic under the GIL
             if new:
                 conn.send([(r.delivery_id, r.body, r.signature_ok, r.grouped, r.at) for r in new])
@@ -220,6 +229,12 @@ class RemoteSink:
             new += [Received(d, body, ok, grouped, at=at) for d, body, ok, grouped, at in self._conn.recv()]
         return new
 
+    def faults(self, *, status: int = 202, delay: float = 0.0, reset: bool = False, seconds: float | None = None,
+               ) -> None:
+        """How the sink answers from now on (see WebhookSink), for `seconds` as the sink counts them (None: until
+        the next call); no arguments: healthy again."""
+        self._conn.send((status, delay, reset, seconds))
+
     def stop(self) -> None:
         stop_child(self._proc, self._conn)
 
@@ -249,12 +264,14 @@ class BenchPlatform(Platform):
 
 @dataclass
 class BenchInfra:
-    """PostgreSQL, Kafka (fresh state in `state_dir`), the webhook sink and the services a benchmark starts."""
+    """PostgreSQL, Kafka (fresh state in `state_dir`), the webhook sink and the services a benchmark starts.
+    Kafka is one broker (`kafka`) or, with `kafka_nodes` > 1, a KafkaCluster (`cluster`) for the fault runs."""
 
     services_name: ClassVar[str] = "services"  # what the teardown log calls `platform`
     state_dir: Path
     webhook_secret: str
     kafka: KafkaBroker | None = None
+    cluster: KafkaCluster | None = None
     postgres: PostgresCluster | None = None
     sink: RemoteSink | None = None
     platform: BenchPlatform | None = None
@@ -265,9 +282,16 @@ class BenchInfra:
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
-    def start_infra(self, *, pg_port: int, kafka_port: int, kafka_controller_port: int) -> None:
+    @property
+    def bootstrap(self) -> str:
+        """Kafka's bootstrap servers: the broker's, or every node's of the cluster."""
+        kafka = self.cluster or self.kafka
+        assert kafka is not None, "start_infra() first"
+        return kafka.bootstrap_servers
+
+    def start_infra(self, *, pg_port: int, kafka_port: int, kafka_controller_port: int, kafka_nodes: int = 1) -> None:
         """PostgreSQL, Kafka and the sink. Call it from the main thread: the parent-death signal fires when the
-        *spawning thread* ends."""
+        *spawning thread* ends. A cluster's node i listens on `kafka_port` + 2(i-1) (controllers likewise)."""
         cache = cache_dir()
         ensure_kafka_jars(cache)
         shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -277,10 +301,17 @@ class BenchInfra:
                                         log_file=self.log_dir / "postgres.log", parent_death_signal=signal.SIGINT)
         log(f"starting PostgreSQL on 127.0.0.1:{pg_port}")
         self.postgres.start()
-        self.kafka = KafkaBroker(cache, kafka_port, kafka_controller_port, data_dir=self.state_dir / "kafka",
-                                 log_file=self.log_dir / "kafka.log", parent_death_signal=signal.SIGTERM)
-        log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers}")
-        self.kafka.start()
+        if kafka_nodes > 1:
+            self.cluster = KafkaCluster(cache, kafka_port, kafka_controller_port, nodes=kafka_nodes,
+                                        data_dir=self.state_dir / "kafka-cluster", log_dir=self.log_dir,
+                                        parent_death_signal=signal.SIGTERM)
+            log(f"starting a {kafka_nodes}-node Kafka {self.cluster.version} cluster on {self.bootstrap}")
+            self.cluster.start()
+        else:
+            self.kafka = KafkaBroker(cache, kafka_port, kafka_controller_port, data_dir=self.state_dir / "kafka",
+                                     log_file=self.log_dir / "kafka.log", parent_death_signal=signal.SIGTERM)
+            log(f"starting Kafka {self.kafka.version} on {self.kafka.bootstrap_servers}")
+            self.kafka.start()
         self.timings["infra_s"] = time.perf_counter() - t0
         self.sink = RemoteSink(self.webhook_secret)
         log(f"webhook sink on {self.sink.url}")
@@ -297,6 +328,8 @@ class BenchInfra:
         for name, proc in (("kafka", self.kafka), ("postgres", self.postgres)):
             if proc is not None and proc.pid is not None and not proc.is_running():
                 out.append(name)
+        if self.cluster is not None and not self.cluster.running():  # one node down is a fault run's business
+            out.append("kafka (every node)")
         return out
 
     def teardown_steps(self) -> list[tuple[str, Callable[[], object]]]:
@@ -309,6 +342,9 @@ class BenchInfra:
         if self.kafka is not None:
             kafka = self.kafka
             steps.append(("kafka", lambda: kafka.stop(20.0)))
+        if self.cluster is not None:
+            cluster = self.cluster
+            steps.append(("kafka cluster", lambda: cluster.stop(20.0)))
         if self.postgres is not None:
             steps.append(("postgres", self.postgres.stop))
         return steps
@@ -320,7 +356,7 @@ class BenchInfra:
                 step()
             except Exception as exc:
                 log(f"teardown of {what} failed: {exc!r}")
-        self.platform = self.sink = self.kafka = self.postgres = None
+        self.platform = self.sink = self.kafka = self.cluster = self.postgres = None
 
 
 class Arrivals:

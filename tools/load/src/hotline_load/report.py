@@ -36,6 +36,7 @@ def table(res: dict[str, Any]) -> str:
     row("errors / not accepted", [f"{w['errors']} / {w['not_accepted']}" for w in windows])
     row("max lag routing / notify", [f"{w['max_lag'].get('routing', 0)} / {w['max_lag'].get('notify', 0)}"
                                      for w in windows])
+    row("platform CPU per case (ms)", [fmt(w.get("cpu_ms_per_case", {}).get("platform")) for w in windows])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     line = "  ".join("-" * w for w in widths)
     out = [line]

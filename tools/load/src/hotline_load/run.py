@@ -58,16 +58,22 @@ class Spec:
 class LoadInfra(kit.BenchInfra):
     line: LineFake | None = None
     env: dict[str, str] = field(default_factory=dict)
+    pg_port: int = PG_PORT
+    kafka_port: int = KAFKA_PORT
+    kafka_controller_port: int = KAFKA_CONTROLLER_PORT
+    kafka_nodes: int = 1  # > 1: a KafkaCluster (node i on kafka_port + 2(i-1))
+    base_port: int = BASE_PORT
 
     def start(self) -> None:
-        self.start_infra(pg_port=PG_PORT, kafka_port=KAFKA_PORT, kafka_controller_port=KAFKA_CONTROLLER_PORT)
-        assert self.kafka is not None and self.postgres is not None and self.sink is not None
+        self.start_infra(pg_port=self.pg_port, kafka_port=self.kafka_port,
+                         kafka_controller_port=self.kafka_controller_port, kafka_nodes=self.kafka_nodes)
+        assert self.postgres is not None and self.sink is not None
         self.line = LineFake()
         log(f"LINE fake on {self.line.url}")
         t1 = time.perf_counter()
         self.platform = kit.BenchPlatform(
-            kafka_bootstrap=self.kafka.bootstrap_servers, admin_url=self.postgres.admin_url, log_dir=self.log_dir,
-            base_port=BASE_PORT, env={
+            kafka_bootstrap=self.bootstrap, admin_url=self.postgres.admin_url, log_dir=self.log_dir,
+            base_port=self.base_port, env={
                 "HOTLINE_ENV": "local", "DEMO_ALERT_WEBHOOK_URL": self.sink.url,
                 "INTAKE_LINE_API_BASE_URL": self.line.url, "INTAKE_LINE_CHANNEL_SECRET": CHANNEL_SECRET,
                 "INTAKE_LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
@@ -86,9 +92,11 @@ class LoadInfra(kit.BenchInfra):
         return steps
 
     def watched(self) -> Watched:
-        assert self.platform is not None and self.kafka is not None and self.postgres is not None
+        assert self.platform is not None and self.postgres is not None
         pids = {name: proc.pid for name, proc in self.platform.services.items() if proc.pid is not None}
-        for name, pid in (("kafka", self.kafka.pid), ("postgres", self.postgres.pid),
+        nodes = self.cluster.nodes.items() if self.cluster else ()
+        for name, pid in (("kafka", self.kafka.pid if self.kafka else None),
+                          *((f"kafka-{i}", node.pid) for i, node in nodes), ("postgres", self.postgres.pid),
                           ("webhook sink", self.sink.pid if self.sink else None),
                           ("LINE fake", self.line.pid if self.line else None)):
             if pid is not None:
@@ -104,8 +112,8 @@ async def token(client: httpx.AsyncClient, registry: str, username: str, passwor
 
 
 async def run(infra: LoadInfra, spec: Spec, password: str) -> dict[str, Any]:
-    assert infra.platform is not None and infra.sink is not None and infra.kafka is not None
-    bootstrap = infra.kafka.bootstrap_servers
+    assert infra.platform is not None and infra.sink is not None
+    bootstrap = infra.bootstrap
     rates = [w.rate for w in spec.windows if w.rate]
     baseline_rate = spec.baseline_rate or (max(rates) if rates else 200.0)
     log(f"baseline: raw Kafka produce → consume at {baseline_rate:g}/s for 20 s")
@@ -204,7 +212,7 @@ def analyse(window: Window, offers: list[Offer], alerts: Alerts, ticks: list[Tic
     e2e: dict[str, list[float]] = {}
     accept: dict[str, list[float]] = {}
     lost: list[str] = []
-    redelivered = extra = 0
+    redelivered = extra = seen_twice = 0
     last_alert = 0.0
     for o in accepted:
         assert o.case_number is not None and o.accepted_at is not None
@@ -219,6 +227,12 @@ def analyse(window: Window, offers: list[Offer], alerts: Alerts, ticks: list[Tic
         ids = {r.delivery_id for r in got}
         redelivered += len(got) - len(ids)  # the same alert received again: a duplicate the responder sees
         extra += len(ids) - 1  # another alert for the case (an escalation, a raised urgency)
+        # One alert in two deliveries of different ids: a receiver that drops a repeated X-Hotline-Delivery (the
+        # webhook contract) still shows it twice.
+        deliveries: dict[object, set[str]] = {}
+        for r in got:
+            deliveries.setdefault(r.body.get("alert_id"), set()).add(r.delivery_id)
+        seen_twice += sum(len(d) - 1 for d in deliveries.values())
     statuses: dict[str, int] = {}
     for o in offers:
         if o.error:
@@ -240,11 +254,26 @@ def analyse(window: Window, offers: list[Offer], alerts: Alerts, ticks: list[Tic
         "e2e_ms": summary_ms(every),
         "e2e_ms_by_channel": {c: summary_ms(v) for c, v in sorted(e2e.items())},
         "delivered": len(accepted) - len(lost), "lost": len(lost), "lost_case_numbers": lost[:20],
-        "duplicate_deliveries": redelivered, "further_alerts": extra,
+        "duplicate_deliveries": redelivered, "further_alerts": extra, "alerts_seen_twice": seen_twice,
         "line_answers_pushed": sum(1 for o in accepted if o.line_push),
         "max_lag": {g: max((t.lag.get(g, 0) for t in inside), default=0) for g in GROUPS.values()},
+        "cpu_ms_per_case": cpu_per_case(inside, len(accepted)),
         "drain_s": round(waited, 2),
     }
+
+
+HARNESS = frozenset({"load generator", "LINE fake", "webhook sink"})  # what the platform's users would be
+
+
+def cpu_per_case(ticks: list[Tick], cases: int) -> dict[str, float]:
+    """CPU milliseconds each process spent per accepted case over the window (one-second ticks), and the
+    platform's total without the harness: what a case costs, whatever the latency."""
+    if not cases:
+        return {}
+    out = {name: round(10.0 * sum(t.cpu.get(name, 0.0) for t in ticks) / cases, 2)
+           for name in sorted({n for t in ticks for n in t.cpu})}
+    out["platform"] = round(sum(v for n, v in out.items() if n not in HARNESS), 2)
+    return out
 
 
 def process_summary(ticks: list[Tick]) -> dict[str, dict[str, float]]:
