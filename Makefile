@@ -32,7 +32,7 @@ unit: bootstrap
 ## Each baseline is measured in the same run. Last, the whole-platform load generator (hotline-load, tools/load): rising
 ## rates through all three channels, the highest that holds p99 < 1 s; LOAD_ARGS="--rate 500 --duration 300" for the
 ## 5-minute target run (see `uv run hotline-load --help`).
-LOAD_ARGS ?= --steps 25,50,100,200 --duration 30
+LOAD_ARGS ?= --steps 15,20,30,50 --duration 30
 bench: bootstrap
 	$(UV) python bench/places_search.py
 	$(UV) python bench/oncall.py
@@ -48,7 +48,7 @@ bench: bootstrap
 ## Faults under load (hotline-chaos, tools/load): each of the six services SIGKILLed and restarted, Kafka and PostgreSQL
 ## stopped and started, failing and slow responder webhooks during a burst, routing scaled 1 → 3 → 1, and the leader
 ## of the case topic killed on a three-node KRaft cluster, all at a steady 20 cases/s; one summary table, exit 1 if a
-## case was lost or an alert doubled. About 20 minutes; CHAOS_ARGS="--only kill-notify,channels" for some.
+## case was lost or an alert doubled. About 16–20 minutes; CHAOS_ARGS="--only kill-notify,channels" for some.
 chaos: bootstrap
 	$(UV) hotline-chaos $(CHAOS_ARGS)
 
