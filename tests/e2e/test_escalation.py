@@ -405,7 +405,13 @@ async def test_a_decline_on_the_page_moves_the_case_to_another_center(
         return found or None
 
     [moved] = await eventually(new_center, timeout=30)
-    timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
+
+    async def rerouted() -> list[dict[str, Any]] | None:
+        # The timeline is a read model: it may trail the alert by up to half a second (a bulk fetch).
+        timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
+        return timeline if sum(1 for e in timeline if e["type"] == "routed") >= 2 else None
+
+    timeline = await eventually(rerouted, timeout=10)
     routed = [e["detail"] for e in timeline if e["type"] == "routed"]
     assert [d["attempt"] for d in routed] == [1, 2] and routed[0]["center_id"] != routed[1]["center_id"]
     [decline] = [e["detail"] for e in timeline if e["type"] == "declined"]
