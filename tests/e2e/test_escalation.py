@@ -407,9 +407,11 @@ async def test_a_decline_on_the_page_moves_the_case_to_another_center(
     [moved] = await eventually(new_center, timeout=30)
 
     async def rerouted() -> list[dict[str, Any]] | None:
-        # The timeline is a read model: it may trail the alert by up to half a second (a bulk fetch).
+        # The timeline is a read model fed by one consumer per topic: each may trail the alert by up to half a
+        # second (a bulk fetch).
         timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
-        return timeline if sum(1 for e in timeline if e["type"] == "routed") >= 2 else None
+        types = [e["type"] for e in timeline]
+        return timeline if types.count("routed") >= 2 and "declined" in types else None
 
     timeline = await eventually(rerouted, timeout=10)
     routed = [e["detail"] for e in timeline if e["type"] == "routed"]
