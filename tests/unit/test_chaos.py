@@ -25,15 +25,7 @@ from hotline_load.chaos_report import table, verdict
 from hotline_load.drive import Offer
 from hotline_load.observe import Alerts
 from hotline_load.run import Window, analyse
-
-
-class _Sink:
-    def __init__(self, received: list[Received]) -> None:
-        self.received = received
-
-    def poll(self) -> list[Received]:
-        out, self.received = self.received, []
-        return out
+from tests.unit.test_load import _Sink
 
 
 def _alert(number: str, alert: str, delivery: str, at: float) -> Received:

@@ -51,7 +51,7 @@ from hotline_load.drive import Doors, Offer, at_rate
 from hotline_load.kit import log
 from hotline_load.mix import CaseMix, parse_shares
 from hotline_load.observe import Alerts, Recorder
-from hotline_load.run import GROUPS, LoadInfra, Window, analyse, drain, results_dir, token
+from hotline_load.run import GROUPS, LoadInfra, Window, analyse, drain, open_doors, results_dir
 
 T = TypeVar("T")
 
@@ -353,10 +353,7 @@ async def run_platform(infra: LoadInfra, scenarios: Sequence[Scenario], knobs: K
                           keepalive_expiry=2.0)
     out: list[Done] = []
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
-        registry = infra.platform.url("registry")
-        doors = Doors(client, infra.platform.url("intake"), operator_token=await token(
-            client, registry, "operator", password), staff_token=await token(client, registry, "center", password),
-            line=infra.line)
+        doors = await open_doors(client, infra, password)
         c = Chaos(infra, knobs, spawner, doors, mix)
         for sc in scenarios:
             try:

@@ -111,6 +111,15 @@ async def token(client: httpx.AsyncClient, registry: str, username: str, passwor
     return str(r.json()["access_token"])
 
 
+async def open_doors(client: httpx.AsyncClient, infra: LoadInfra, password: str) -> Doors:
+    """The three channels' ways in, signed in as the demo operator and center-staff accounts."""
+    assert infra.platform is not None
+    registry = infra.platform.url("registry")
+    operator = await token(client, registry, "operator", password)
+    staff = await token(client, registry, "center", password)
+    return Doors(client, infra.platform.url("intake"), operator_token=operator, staff_token=staff, line=infra.line)
+
+
 async def run(infra: LoadInfra, spec: Spec, password: str) -> dict[str, Any]:
     assert infra.platform is not None and infra.sink is not None
     bootstrap = infra.bootstrap
@@ -125,10 +134,7 @@ async def run(infra: LoadInfra, spec: Spec, password: str) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=2.0)
     offers: list[Offer] = []
     async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
-        registry = infra.platform.url("registry")
-        doors = Doors(client, infra.platform.url("intake"), operator_token=await token(
-            client, registry, "operator", password), staff_token=await token(client, registry, "center", password),
-            line=infra.line)
+        doors = await open_doors(client, infra, password)
 
         def counts() -> tuple[int, int, int]:
             alerts.update()
