@@ -15,7 +15,7 @@ from hotline_common.settings import DEV_PII_KEY, ServiceSettings
 from hotline_common.topics import CATALOGUE
 from hotline_common.webhooks import sign, verify
 from hotline_gazetteer import gazetteer
-from hotline_intake.cases import case_number, next_status, year_be
+from hotline_intake.cases import STAGE, STATUS_BY_EVENT, case_number, next_status, status_move, year_be
 
 
 def test_the_gazetteer_holds_every_sub_district_with_thai_names() -> None:
@@ -91,6 +91,16 @@ def test_case_status_only_moves_forward() -> None:
     assert next_status("routed", "alert_sent") == "alerted"
     assert next_status("alerted", "routed") == "alerted"  # a late event does not move a case back
     assert next_status("reported", "unroutable") == "unroutable"
+
+
+def test_the_sql_status_move_agrees_with_next_status() -> None:
+    # The timeline's one-statement write moves a case by `status_move`; it must decide as `next_status` does.
+    for event_type in STATUS_BY_EVENT:
+        new, moves_from = status_move(event_type)
+        for current in STAGE:
+            expected = new if current in moves_from else current
+            assert next_status(current, event_type) == expected, (current, event_type)
+    assert "acknowledged" not in status_move("routed")[1]
 
 
 def test_case_numbers_use_the_buddhist_era_year_in_bangkok_time() -> None:

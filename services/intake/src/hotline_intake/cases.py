@@ -230,6 +230,13 @@ def next_status(current: str, event_type: str) -> str:
     return new if STAGE.get(new, 0) >= STAGE.get(current, 0) else current
 
 
+def status_move(event_type: str) -> tuple[str, list[str]]:
+    """`next_status` for SQL: the status an event puts a case in, and the statuses it may move from (the others
+    are later stages and stay)."""
+    new = STATUS_BY_EVENT[event_type]
+    return new, sorted(status for status, stage in STAGE.items() if stage <= STAGE[new])
+
+
 def case_number(year_be: int, seq: int) -> str:
     return f"1300-{year_be}-{seq:06d}"
 

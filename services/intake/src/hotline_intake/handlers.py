@@ -22,7 +22,7 @@ from hotline_common.events import (
 from hotline_common.kafka import consumer_options
 from hotline_common.runtime import Runtime
 from hotline_intake import repository
-from hotline_intake.cases import next_status
+from hotline_intake.cases import status_move
 
 router = KafkaRouter()
 # The timeline is a read model: fetched in bulk, it follows the other services within half a second.
@@ -32,18 +32,13 @@ OPTIONS = consumer_options("intake", read_model=True)
 async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any],
                  center_id: Any = None) -> None:
     """Idempotent: the event id is the timeline row's key, and the status moves only forward. `center_id`: the
-    center the case now belongs to (its staff see it)."""
-    async with runtime.transaction() as conn:
-        case = await repository.get_case_for_update(conn, case_id)
-        if case is None:  # an event about a case this intake never took (another environment): nothing to do
-            return
-        if await repository.add_event(conn, event_id=event.event_id, case_id=case_id, type=type,
-                                      occurred_at=event.occurred_at, detail=detail):
-            new = next_status(case["status"], type)
-            if new != case["status"]:
-                await repository.set_status(conn, case_id, new)
-            if center_id is not None:
-                await repository.set_center(conn, case_id, center_id)
+    center the case now belongs to (its staff see it). An event about a case this intake never took (another
+    environment) changes nothing."""
+    status, moves_from = status_move(type)
+    async with runtime.db.acquire() as conn:
+        await repository.record_event(conn, event_id=event.event_id, case_id=case_id, type=type,
+                                      occurred_at=event.occurred_at, detail=detail, status=status,
+                                      moves_from=moves_from, center_id=center_id)
 
 
 @router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)

@@ -44,16 +44,34 @@ async def add_event(conn: asyncpg.Connection, *, event_id: uuid.UUID, case_id: u
     return status.endswith(" 1")
 
 
+# One statement, so one round trip and no transaction around it: the entry is added if the case is known and the
+# event new, and only then the status moves (forward) and the case goes to `center_id`. A concurrent update of the
+# case makes the UPDATE re-read the row, so the status is compared with the latest one.
+_RECORD_EVENT = """
+WITH added AS (
+    INSERT INTO case_events (event_id, case_id, type, occurred_at, detail)
+    SELECT $1, case_id, $3, $4, $5 FROM cases WHERE case_id = $2
+    ON CONFLICT (event_id) DO NOTHING RETURNING case_id)
+UPDATE cases c SET
+    status = CASE WHEN c.status = ANY($7::text[]) THEN $6 ELSE c.status END,
+    updated_at = CASE WHEN c.status = ANY($7::text[]) AND c.status <> $6 THEN now() ELSE c.updated_at END,
+    center_id = COALESCE($8, c.center_id)
+FROM added WHERE c.case_id = added.case_id
+"""
+
+
+async def record_event(conn: asyncpg.Connection, *, event_id: uuid.UUID, case_id: uuid.UUID, type: str,
+                       occurred_at: datetime, detail: dict[str, Any], status: str, moves_from: list[str],
+                       center_id: uuid.UUID | None) -> bool:
+    """Another service's event on the case's timeline, idempotently; False if the case is unknown here or the event
+    recorded already. The status becomes `status` if it is one of `moves_from`."""
+    done: str = await conn.execute(_RECORD_EVENT, event_id, case_id, type, occurred_at, detail, status, moves_from,
+                                   center_id)
+    return done.endswith(" 1")
+
+
 async def get_case_for_update(conn: asyncpg.Connection, case_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT case_id, status FROM cases WHERE case_id = $1 FOR UPDATE", case_id)
-
-
-async def set_status(conn: asyncpg.Connection, case_id: uuid.UUID, status: str) -> None:
-    await conn.execute("UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1", case_id, status)
-
-
-async def set_center(conn: asyncpg.Connection, case_id: uuid.UUID, center_id: uuid.UUID) -> None:
-    await conn.execute("UPDATE cases SET center_id = $2 WHERE case_id = $1", case_id, center_id)
 
 
 async def get_case(conn: asyncpg.Connection, case_id: uuid.UUID, *, lock: bool = False) -> asyncpg.Record | None:
