@@ -1,10 +1,9 @@
 """The ops console's state from the case topics, against real PostgreSQL: each event goes through the ops handler
-itself (inbox claim and upsert in one transaction), in whatever order the separate topics deliver them, and the
+itself (inbox claim and upsert in one statement), in whatever order the separate topics deliver them, and the
 urgent list and today's counts are read back as the API reads them."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -51,14 +50,13 @@ HANDLER = {CaseReported: handlers.on_case_reported, CaseRouted: handlers.on_case
 
 @dataclass
 class FakeRuntime:
-    """What the handlers use of the runtime: a transaction on the service's pool."""
+    """What the handlers use of the runtime: the service's pool."""
 
     pool: asyncpg.Pool
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
+    @property
+    def db(self) -> asyncpg.Pool:
+        return self.pool
 
 
 @dataclass

@@ -78,6 +78,13 @@ async def enqueue_tombstone(conn: asyncpg.Connection, spec: TopicSpec, key: str,
                        spec.name, key, headers)
 
 
+# `claim_once` and a write in one statement: `WITH claimed AS (...) <write> ... FROM claimed`, with the event id as
+# $1 and its topic as $2. The write reads rows only from `claimed`, which is empty when the event was processed
+# already. One round trip, atomic without a transaction around it.
+CLAIMED_ONCE = ("WITH claimed AS (INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+                "RETURNING 1) ")
+
+
 async def claim_once(conn: asyncpg.Connection, event_id: Any, topic: str) -> bool:
     """Record `event_id` in the inbox; False if it was processed already (the handler must then do nothing)."""
     status: str = await conn.execute(

@@ -1,12 +1,12 @@
 """Ops subscribers (durable group `hotline-ops`): the case topics become the urgent list and today's map.
-Each event is applied once (the inbox, in the same transaction) and in any order relative to the other topics."""
+Each event is applied once (its inbox claim in the same statement) and in any order relative to the other topics."""
 
 from __future__ import annotations
 
 from faststream import Context
 from faststream.kafka import KafkaRouter
 
-from hotline_common import outbox, topics
+from hotline_common import topics
 from hotline_common.events import (
     CaseAcknowledged,
     CaseDeclined,
@@ -31,59 +31,50 @@ OPTIONS = consumer_options("ops", read_model=True)
 @router.subscriber(topics.CASE_REPORTED.name, **OPTIONS)
 async def on_case_reported(event: CaseReported, runtime: Runtime = Context()) -> None:
     tambon = geo.tambon_of(event.location)
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_REPORTED.name):
-            await repository.record_reported(conn, event, tambon_code=tambon,
-                                             province_code=geo.province_of(tambon))
+    async with runtime.db.acquire() as conn:
+        await repository.record_reported(conn, event, tambon_code=tambon, province_code=geo.province_of(tambon))
 
 
 @router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
 async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_ROUTED.name):
-            await repository.record_routed(conn, event, province_code=geo.province_of(event.tambon_code))
+    async with runtime.db.acquire() as conn:
+        await repository.record_routed(conn, event, province_code=geo.province_of(event.tambon_code))
 
 
 @router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)
 async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_UNROUTABLE.name):
-            await repository.record_unroutable(conn, event.case_id, event.case_number, event.occurred_at)
+    async with runtime.db.acquire() as conn:
+        await repository.record_unroutable(conn, event)
 
 
 @router.subscriber(topics.CASE_URGENCY_RAISED.name, **OPTIONS)
 async def on_case_urgency_raised(event: CaseUrgencyRaised, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_URGENCY_RAISED.name):
-            await repository.record_urgency_raised(conn, event.case_id, event.case_number, event.urgency.value)
+    async with runtime.db.acquire() as conn:
+        await repository.record_urgency_raised(conn, event)
 
 
 @router.subscriber(topics.CASE_DECLINED.name, **OPTIONS)
 async def on_case_declined(event: CaseDeclined, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_DECLINED.name):
-            await repository.record_declined(conn, event.case_id, event.case_number, event.occurred_at)
+    async with runtime.db.acquire() as conn:
+        await repository.record_declined(conn, event)
 
 
 @router.subscriber(topics.CASE_ESCALATED.name, **OPTIONS)
 async def on_case_escalated(event: CaseEscalated, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_ESCALATED.name):
-            await repository.record_escalated(conn, event.case_id, event.case_number, event.level)
+    async with runtime.db.acquire() as conn:
+        await repository.record_escalated(conn, event)
 
 
 @router.subscriber(topics.CASE_ACKNOWLEDGED.name, **OPTIONS)
 async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_ACKNOWLEDGED.name):
-            await repository.record_acknowledged(conn, event.case_id, event.case_number, event.occurred_at)
+    async with runtime.db.acquire() as conn:
+        await repository.record_acknowledged(conn, event)
 
 
 @router.subscriber(topics.CASE_RESOLVED.name, **OPTIONS)
 async def on_case_resolved(event: CaseResolved, runtime: Runtime = Context()) -> None:
-    async with runtime.transaction() as conn:
-        if await outbox.claim_once(conn, event.event_id, topics.CASE_RESOLVED.name):
-            await repository.record_resolved(conn, event.case_id, event.case_number, event.occurred_at)
+    async with runtime.db.acquire() as conn:
+        await repository.record_resolved(conn, event)
 
 
 # The services' health: read live without a group (each console process keeps its own board). Heartbeats from now

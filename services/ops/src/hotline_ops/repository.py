@@ -1,101 +1,144 @@
 """The ops schema's SQL (asyncpg, $1 parameters); nothing else touches its tables.
 
-Every write is an upsert keyed by the case: the case topics are read by separate consumers, so an acknowledgement
-may arrive before the routing it acknowledges, and each write must converge whatever the order. Priorities are
-compared as text: 'P1' < 'P2' < 'P3' < 'P4', so LEAST keeps the more urgent one.
+Every write applies one event once (its inbox claim in the same statement) and is an upsert keyed by the case:
+the case topics are read by separate consumers, so an acknowledgement may arrive before the routing it acknowledges,
+and each write must converge whatever the order. Priorities are compared as text: 'P1' < 'P2' < 'P3' < 'P4', so
+LEAST keeps the more urgent one.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from hotline_common.events import CaseReported, CaseRouted
+from hotline_common import outbox, topics
+from hotline_common.events import (
+    CaseAcknowledged,
+    CaseDeclined,
+    CaseEscalated,
+    CaseReported,
+    CaseResolved,
+    CaseRouted,
+    CaseUnroutable,
+    CaseUrgencyRaised,
+)
+from hotline_common.events.base import CaseEvent
 
-_NEW = "INSERT INTO cases (case_id, case_number) VALUES ($1, $2) ON CONFLICT (case_id) DO NOTHING"
+
+def _apply(columns: dict[str, str], update: str, where: str = "") -> str:
+    """An event's write, claimed in the inbox ($1 event id, $2 topic) and upserted in one statement (one round trip,
+    atomic). `columns` (name: SQL type; $3 the case id, $4 its number, the rest from $5 on) are the row a case new
+    here gets from the event; `update` merges them (`EXCLUDED.<column>`) into a case already here, if `where`."""
+    columns = {"case_id": "uuid", "case_number": "text", **columns}
+    values = ", ".join(f"${i}::{kind}" for i, kind in enumerate(columns.values(), start=3))
+    # Built from this module's constants only, once at import.
+    return (f"{outbox.CLAIMED_ONCE}INSERT INTO cases ({', '.join(columns)}) SELECT {values} FROM claimed "  # noqa: S608
+            f"ON CONFLICT (case_id) DO UPDATE SET {update}, updated_at = now() {where}")
 
 
-async def _ensure(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str) -> None:
-    await conn.execute(_NEW, case_id, case_number)
+async def _write(conn: asyncpg.Connection, statement: str, topic: str, event: CaseEvent, *values: Any) -> None:
+    await conn.execute(statement, event.event_id, topic, event.case_id, event.case_number, *values)
+
+
+# The place routing located wins over the report's (it resolved free text the report could not).
+_REPORTED = _apply(
+    {"reported_at": "timestamptz", "channel": "text", "category": "text", "reported_urgency": "text",
+     "province_code": "text", "tambon_code": "text"},
+    "reported_at = EXCLUDED.reported_at, channel = EXCLUDED.channel, category = EXCLUDED.category, "
+    "reported_urgency = EXCLUDED.reported_urgency, province_code = COALESCE(cases.province_code, "
+    "EXCLUDED.province_code), tambon_code = COALESCE(cases.tambon_code, EXCLUDED.tambon_code)")
 
 
 async def record_reported(conn: asyncpg.Connection, case: CaseReported, *, province_code: str | None,
                           tambon_code: str | None) -> None:
-    await _ensure(conn, case.case_id, case.case_number)
-    # The place routing located wins over the report's (it resolved free text the report could not).
-    await conn.execute(
-        "UPDATE cases SET reported_at = $2, channel = $3, category = $4, reported_urgency = $5, "
-        "province_code = COALESCE(province_code, $6), tambon_code = COALESCE(tambon_code, $7), updated_at = now() "
-        "WHERE case_id = $1",
-        case.case_id, case.occurred_at, case.channel.value, case.category.value,
-        case.urgency.value if case.urgency else None, province_code, tambon_code)
+    await _write(conn, _REPORTED, topics.CASE_REPORTED.name, case, case.occurred_at, case.channel.value,
+                 case.category.value, case.urgency.value if case.urgency else None, province_code, tambon_code)
+
+
+# A routing read after a later one changes nothing (its attempt is not newer).
+_NEWER_ROUTING = "WHERE cases.routing_attempt IS NULL OR cases.routing_attempt < EXCLUDED.routing_attempt"
+# The same unit, more urgent, by an earlier deadline: whoever acknowledged keeps the case.
+_REPRIORITISED = _apply(
+    {"priority": "text", "ack_deadline": "timestamptz", "routing_attempt": "int"},
+    "priority = LEAST(cases.priority, EXCLUDED.priority), ack_deadline = EXCLUDED.ack_deadline, "
+    "routing_attempt = EXCLUDED.routing_attempt", _NEWER_ROUTING)
+# A routing to a unit (the first, or the next center after a decline or an escalation): its own deadline, waiting
+# for its own acknowledgement. LEAST(NULL, x) is x in PostgreSQL; a re-routing keeps the first assessment's
+# priority (routing's rule), and an urgency raised meanwhile is never lowered by it.
+_ROUTED = _apply(
+    {"routing_attempt": "int", "routed_at": "timestamptz", "priority": "text", "ack_deadline": "timestamptz",
+     "center_name_th": "text", "agency_name_th": "text", "tambon_code": "text", "province_code": "text"},
+    "routing_attempt = EXCLUDED.routing_attempt, routed_at = EXCLUDED.routed_at, "
+    "priority = LEAST(cases.priority, EXCLUDED.priority), ack_deadline = EXCLUDED.ack_deadline, "
+    "center_name_th = EXCLUDED.center_name_th, agency_name_th = EXCLUDED.agency_name_th, "
+    "tambon_code = EXCLUDED.tambon_code, province_code = COALESCE(EXCLUDED.province_code, cases.province_code), "
+    "unroutable_at = CASE WHEN cases.unroutable_at < EXCLUDED.routed_at THEN NULL ELSE cases.unroutable_at END, "
+    "acknowledged_at = CASE WHEN cases.acknowledged_at < EXCLUDED.routed_at THEN NULL "
+    "ELSE cases.acknowledged_at END, "
+    "declined_at = CASE WHEN cases.declined_at < EXCLUDED.routed_at THEN NULL ELSE cases.declined_at END",
+    _NEWER_ROUTING)
 
 
 async def record_routed(conn: asyncpg.Connection, event: CaseRouted, *, province_code: str | None) -> None:
-    await _ensure(conn, event.case_id, event.case_number)
+    topic = topics.CASE_ROUTED.name
     if event.reprioritised_from is not None:
-        # The same unit, more urgent, by an earlier deadline: whoever acknowledged keeps the case.
-        await conn.execute(
-            "UPDATE cases SET priority = LEAST(priority, $2), ack_deadline = $3, routing_attempt = $4, "
-            "updated_at = now() WHERE case_id = $1 AND (routing_attempt IS NULL OR routing_attempt < $4)",
-            event.case_id, event.priority.value, event.ack_deadline, event.attempt)
+        await _write(conn, _REPRIORITISED, topic, event, event.priority.value, event.ack_deadline, event.attempt)
         return
-    # A routing to a unit (the first, or the next center after a decline or an escalation): its own deadline,
-    # waiting for its own acknowledgement. An older routing read late changes nothing.
-    await conn.execute(
-        "UPDATE cases SET routing_attempt = $2, routed_at = $3, priority = LEAST(priority, $4), "
-        "ack_deadline = $5, center_name_th = $6, agency_name_th = $7, tambon_code = $8, "
-        "province_code = COALESCE($9, province_code), "
-        "unroutable_at = CASE WHEN unroutable_at < $3 THEN NULL ELSE unroutable_at END, "
-        "acknowledged_at = CASE WHEN acknowledged_at < $3 THEN NULL ELSE acknowledged_at END, "
-        "declined_at = CASE WHEN declined_at < $3 THEN NULL ELSE declined_at END, updated_at = now() "
-        "WHERE case_id = $1 AND (routing_attempt IS NULL OR routing_attempt < $2)",
-        event.case_id, event.attempt, event.occurred_at, event.priority.value, event.ack_deadline,
-        event.center_name_th, event.agency_name_th, event.tambon_code, province_code)
-    # LEAST(NULL, x) is x in PostgreSQL; a re-routing keeps the first assessment's priority (routing's rule), and an
-    # urgency raised meanwhile is never lowered by it.
+    await _write(conn, _ROUTED, topic, event, event.attempt, event.occurred_at, event.priority.value,
+                 event.ack_deadline, event.center_name_th, event.agency_name_th, event.tambon_code, province_code)
 
 
-async def record_unroutable(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str, at: datetime) -> None:
-    await _ensure(conn, case_id, case_number)
-    # Unroutable now unless a routing after it is already known (a re-routing may find no center, too).
-    await conn.execute("UPDATE cases SET unroutable_at = GREATEST(unroutable_at, $2), updated_at = now() "
-                       "WHERE case_id = $1 AND (routed_at IS NULL OR routed_at < $2)", case_id, at)
+# Unroutable now unless a routing after it is already known (a re-routing may find no center, too).
+_UNROUTABLE = _apply({"unroutable_at": "timestamptz"},
+                     "unroutable_at = GREATEST(cases.unroutable_at, EXCLUDED.unroutable_at)",
+                     "WHERE cases.routed_at IS NULL OR cases.routed_at < EXCLUDED.unroutable_at")
 
 
-async def record_urgency_raised(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str,
-                                urgency: str) -> None:
-    await _ensure(conn, case_id, case_number)
-    await conn.execute("UPDATE cases SET priority = LEAST(COALESCE(priority, reported_urgency), $2), "
-                       "updated_at = now() WHERE case_id = $1", case_id, urgency)
+async def record_unroutable(conn: asyncpg.Connection, event: CaseUnroutable) -> None:
+    await _write(conn, _UNROUTABLE, topics.CASE_UNROUTABLE.name, event, event.occurred_at)
 
 
-async def record_declined(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str, at: datetime) -> None:
-    await _ensure(conn, case_id, case_number)
-    await conn.execute("UPDATE cases SET declined_at = GREATEST(declined_at, $2), updated_at = now() "
-                       "WHERE case_id = $1 AND (routed_at IS NULL OR routed_at < $2)", case_id, at)
+_URGENCY_RAISED = _apply({"priority": "text"},
+                         "priority = LEAST(COALESCE(cases.priority, cases.reported_urgency), EXCLUDED.priority)")
 
 
-async def record_escalated(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str, level: int) -> None:
-    await _ensure(conn, case_id, case_number)
-    await conn.execute("UPDATE cases SET escalation_level = GREATEST(escalation_level, $2), updated_at = now() "
-                       "WHERE case_id = $1", case_id, level)
+async def record_urgency_raised(conn: asyncpg.Connection, event: CaseUrgencyRaised) -> None:
+    await _write(conn, _URGENCY_RAISED, topics.CASE_URGENCY_RAISED.name, event, event.urgency.value)
 
 
-async def record_acknowledged(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str,
-                              at: datetime) -> None:
-    await _ensure(conn, case_id, case_number)
-    # Not when a later routing (to another unit) is already known: that one waits for its own acknowledgement.
-    await conn.execute("UPDATE cases SET acknowledged_at = GREATEST(acknowledged_at, $2), updated_at = now() "
-                       "WHERE case_id = $1 AND (routed_at IS NULL OR routed_at <= $2)", case_id, at)
+_DECLINED = _apply({"declined_at": "timestamptz"}, "declined_at = GREATEST(cases.declined_at, EXCLUDED.declined_at)",
+                   "WHERE cases.routed_at IS NULL OR cases.routed_at < EXCLUDED.declined_at")
 
 
-async def record_resolved(conn: asyncpg.Connection, case_id: uuid.UUID, case_number: str, at: datetime) -> None:
-    await _ensure(conn, case_id, case_number)
-    await conn.execute("UPDATE cases SET resolved_at = $2, updated_at = now() WHERE case_id = $1", case_id, at)
+async def record_declined(conn: asyncpg.Connection, event: CaseDeclined) -> None:
+    await _write(conn, _DECLINED, topics.CASE_DECLINED.name, event, event.occurred_at)
+
+
+_ESCALATED = _apply({"escalation_level": "int"},
+                    "escalation_level = GREATEST(cases.escalation_level, EXCLUDED.escalation_level)")
+
+
+async def record_escalated(conn: asyncpg.Connection, event: CaseEscalated) -> None:
+    await _write(conn, _ESCALATED, topics.CASE_ESCALATED.name, event, event.level)
+
+
+# Not when a later routing (to another unit) is already known: that one waits for its own acknowledgement.
+_ACKNOWLEDGED = _apply({"acknowledged_at": "timestamptz"},
+                       "acknowledged_at = GREATEST(cases.acknowledged_at, EXCLUDED.acknowledged_at)",
+                       "WHERE cases.routed_at IS NULL OR cases.routed_at <= EXCLUDED.acknowledged_at")
+
+
+async def record_acknowledged(conn: asyncpg.Connection, event: CaseAcknowledged) -> None:
+    await _write(conn, _ACKNOWLEDGED, topics.CASE_ACKNOWLEDGED.name, event, event.occurred_at)
+
+
+_RESOLVED = _apply({"resolved_at": "timestamptz"}, "resolved_at = EXCLUDED.resolved_at")
+
+
+async def record_resolved(conn: asyncpg.Connection, event: CaseResolved) -> None:
+    await _write(conn, _RESOLVED, topics.CASE_RESOLVED.name, event, event.occurred_at)
 
 
 WAITING = """
