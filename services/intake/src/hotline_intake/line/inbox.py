@@ -5,7 +5,9 @@ INTAKE_LINE_USER_WINDOW_SECONDS; a faster sender's messages wait, in order, and 
 A user is served under a PostgreSQL advisory lock, so two intake replicas never handle one user's messages at once.
 One message: load the sealed conversation, run the pure `conversation.step`, create the case (`service.report`,
 with a case id derived from the webhook event id, so a retry after a crash finds it instead of reporting twice), then
-in one transaction add the notes, save the conversation, queue the replies and mark the message handled. Replies go
+at once (one transaction, or one statement when there are no notes) add the notes, save the conversation, queue
+the replies and mark the message handled. A message that fails is tried again on a later pass; the user's later
+messages wait for it. Replies go
 out after that commit, in order; one that fails is retried with backoff (push, with a retry key).
 """
 
@@ -83,22 +85,22 @@ class LineInbox(Worker):
         if not users:
             return 0
         slots = asyncio.Semaphore(concurrency)
-        return sum(await asyncio.gather(*(self._serve(user, slots) for user in users)))
+        return sum(await asyncio.gather(*(self._serve(user, reply_due, slots) for user, reply_due in users)))
 
-    async def _serve(self, user_key: bytes, slots: asyncio.Semaphore) -> int:
+    async def _serve(self, user_key: bytes, reply_due: bool, slots: asyncio.Semaphore) -> int:
         async with slots, self.runtime.db.acquire() as conn:
             if not await repository.try_lock_user(conn, user_key):
                 return 0  # another replica has them
             try:
-                done = await self._send_replies(conn, user_key)
-                for _ in range(EVENTS_PER_TURN):
-                    row = await repository.next_event(conn, user_key,
-                                                      window_seconds=self.settings.line_user_window_seconds,
-                                                      max_messages=self.settings.line_user_messages)
-                    if row is None:
-                        break
-                    await self._handle(conn, user_key, row)
-                    done += 1 + await self._send_replies(conn, user_key)
+                done = await self._send_replies(conn, user_key) if reply_due else 0
+                rows = await repository.next_events(conn, user_key, limit=EVENTS_PER_TURN,
+                                                    window_seconds=self.settings.line_user_window_seconds,
+                                                    max_messages=self.settings.line_user_messages)
+                for row in rows:
+                    user_id = await self._handle(conn, user_key, row)
+                    if user_id is None:
+                        break  # not handled: it is tried again on a later pass, and the later ones wait for it
+                    done += 1 + await self._send_replies(conn, user_key, user_id)
                 return done
             finally:
                 try:
@@ -107,7 +109,8 @@ class LineInbox(Worker):
                     conn.terminate()  # the session lock goes with the connection
 
     # -- one message ------------------------------------------------------------------------------------------
-    async def _handle(self, conn: asyncpg.Connection, user_key: bytes, row: asyncpg.Record) -> None:
+    async def _handle(self, conn: asyncpg.Connection, user_key: bytes, row: asyncpg.Record) -> str | None:
+        """The message handled (or set aside): returns the sender's LINE user id; None if it is to be tried again."""
         event_id: str = row["event_id"]
         state: State | None = None
         try:
@@ -122,18 +125,20 @@ class LineInbox(Worker):
                     after = conversation.step(state, CaseCreated(case_id, number, action.silent))
                     state, replies = after.state, replies + list(after.replies)
             notes = [a.text for a in result.actions if isinstance(a, AddNote)]
-            async with conn.transaction():
+            urgent = any(isinstance(a, RaiseUrgency) for a in result.actions)
+            writes_case = state.case_id is not None and (notes or urgent)
+            # A transaction only when the case is written too: the outcome alone is one statement.
+            async with conn.transaction() if writes_case else contextlib.nullcontext():
                 if state.case_id is not None:
                     for note in notes:
                         await service.add_note(conn, self.vault, state.case_id, note, source="line", author="line")
-                    if any(isinstance(a, RaiseUrgency) for a in result.actions):
+                    if urgent:
                         await service.raise_urgency(conn, self.runtime, state.case_id, Priority.P1,
                                                     reason_code="danger_words", channel=Channel.line)
-                await repository.save_conversation(conn, user_key, user_id_enc=self._seal(user_id),
-                                                   state_enc=self._seal(state.model_dump_json()),
-                                                   case_id=state.case_id)
-                await self._queue(conn, user_key, event_id, row, raw.get("replyToken"), replies)
-                await repository.mark_handled(conn, event_id)
+                await repository.handled(conn, event_id, user_key, user_id_enc=self._seal(user_id),
+                                         state_enc=self._seal(state.model_dump_json()), case_id=state.case_id,
+                                         reply=self._reply(event_id, row, raw.get("replyToken"), replies))
+            return user_id
         except TRANSIENT:
             raise  # the database is away: the message waits, untouched
         except Exception as exc:
@@ -141,8 +146,9 @@ class LineInbox(Worker):
             log.error("LINE message %s of user %s failed: %s", event_id, _hint(user_key), reason,
                       exc_info=not isinstance(exc, ValidationError))  # a validation error would print their words
             attempts = await repository.record_failure(conn, event_id, reason)
-            if attempts >= ATTEMPTS_MAX:
-                await self._set_aside(conn, user_key, event_id, row, reason, state)
+            if attempts < ATTEMPTS_MAX:
+                return None
+            return await self._set_aside(conn, user_key, event_id, row, reason, state)
 
     async def _state(self, conn: asyncpg.Connection, user_key: bytes) -> State:
         found = await repository.conversation(conn, user_key)
@@ -153,7 +159,11 @@ class LineInbox(Worker):
             log.warning("LINE user %s: conversation unreadable, started over", _hint(user_key))
             state = State(case_id=found["case_id"]) if found else State()
         if state.case_id is not None:
-            case = await repository.case_status(conn, state.case_id)
+            # The conversation's case is the state's (saved together): its status came with it, joined.
+            if found is not None and found["case_id"] == state.case_id:
+                case = (found["status"], found["case_number"]) if found["status"] is not None else None
+            else:
+                case = await repository.case_status(conn, state.case_id)
             if case is None or case[0] == "resolved":
                 state = state.case_closed()
             elif state.case_number is None:
@@ -173,39 +183,45 @@ class LineInbox(Worker):
                  " (silent SOS)" if action.silent else "")
         return case_id, accepted.case_number
 
-    async def _queue(self, conn: asyncpg.Connection, user_key: bytes, event_id: str, row: asyncpg.Record,
-                     reply_token: object, replies: list[m.Reply]) -> None:
+    def _reply(self, event_id: str, row: asyncpg.Record, reply_token: object,
+               replies: list[m.Reply]) -> repository.Reply | None:
+        """The answer to a message, sealed, to queue; None if it has none."""
         if not replies:
-            return
+            return None
         token = reply_token if isinstance(reply_token, str) and reply_token else None
         payload = json.dumps([r.model_dump() for r in replies], ensure_ascii=False)
-        await repository.add_reply(
-            conn, reply_id=uuid.uuid5(CASE_IDS, f"reply:{event_id}"), user_key=user_key, reply_token=token,
+        return repository.Reply(
+            reply_id=uuid.uuid5(CASE_IDS, f"reply:{event_id}"), reply_token=token,
             token_expires_at=row["received_at"] + timedelta(seconds=self.settings.line_reply_token_seconds),
             messages_enc=self._seal(payload))
 
     async def _set_aside(self, conn: asyncpg.Connection, user_key: bytes, event_id: str, row: asyncpg.Record,
-                         reason: str, state: State | None) -> None:
+                         reason: str, state: State | None) -> str | None:
         """Kept sealed for the ops team; the person is told to call 1300 (blandly after a silent SOS)."""
         log.error("LINE message %s of user %s set aside after %d attempts", event_id, _hint(user_key), ATTEMPTS_MAX)
         raw = json.loads(self.vault.open(row["event_enc"]) or "{}")
         user_id = raw.get("source", {}).get("userId")
         async with conn.transaction():
             await repository.mark_handled(conn, event_id, error=reason)
-            if isinstance(user_id, str):
-                await repository.ensure_conversation(conn, user_key, user_id_enc=self._seal(user_id),
-                                                     state_enc=self._seal(State().model_dump_json()))
-                silent = state is None or state.silent or state.asked == "sos"
-                await self._queue(conn, user_key, event_id, row, raw.get("replyToken"),
-                                  [m.say(m.BLAND if silent else m.TROUBLE)])
+            if not isinstance(user_id, str):
+                return None
+            await repository.ensure_conversation(conn, user_key, user_id_enc=self._seal(user_id),
+                                                 state_enc=self._seal(State().model_dump_json()))
+            silent = state is None or state.silent or state.asked == "sos"
+            reply = self._reply(event_id, row, raw.get("replyToken"), [m.say(m.BLAND if silent else m.TROUBLE)])
+            assert reply is not None
+            await repository.add_reply(conn, user_key, reply)
+        return user_id
 
     # -- replies ----------------------------------------------------------------------------------------------
-    async def _send_replies(self, conn: asyncpg.Connection, user_key: bytes) -> int:
+    async def _send_replies(self, conn: asyncpg.Connection, user_key: bytes, user_id: str | None = None) -> int:
+        """Send the user's due answers in order; `user_id` if the caller knows it already (else it is read)."""
         due = await repository.due_replies(conn, user_key)
         if not due:
             return 0
-        found = await repository.conversation(conn, user_key)
-        user_id = self.vault.open(found["user_id_enc"]) if found else None
+        if user_id is None:
+            found = await repository.conversation(conn, user_key)
+            user_id = self.vault.open(found["user_id_enc"]) if found else None
         if user_id is None:
             return 0
         sent = 0

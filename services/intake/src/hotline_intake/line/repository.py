@@ -6,6 +6,7 @@ import uuid
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import asyncpg
 
@@ -28,19 +29,20 @@ async def store_events(conn: asyncpg.Connection, rows: Sequence[tuple[str, bytes
 
 
 async def users_with_work(conn: asyncpg.Connection, *, window_seconds: float, max_messages: int,
-                          limit: int) -> list[bytes]:
-    """Users with a message their rate allows handling now, or a reply due; the longest waiting first."""
+                          limit: int) -> list[tuple[bytes, bool]]:
+    """Users with a message their rate allows handling now, or a reply due (the bool); the longest waiting first."""
     rows = await conn.fetch(
-        "SELECT user_key FROM ("
-        "  SELECT user_key, min(received_at) AS since FROM line_inbox i WHERE processed_at IS NULL GROUP BY user_key"
+        "SELECT user_key, bool_or(reply) AS reply_due FROM ("
+        "  SELECT user_key, min(received_at) AS since, false AS reply FROM line_inbox i WHERE processed_at IS NULL"
+        "  GROUP BY user_key"
         "  HAVING (SELECT count(*) FROM line_inbox h WHERE h.user_key = i.user_key AND h.processed_at > "
         "          clock_timestamp() - make_interval(secs => $1)) < $2"
         "  UNION ALL"
-        "  SELECT user_key, min(next_attempt_at) FROM line_replies"
+        "  SELECT user_key, min(next_attempt_at), true FROM line_replies"
         "  WHERE failed_at IS NULL AND next_attempt_at <= clock_timestamp() GROUP BY user_key"
         ") w GROUP BY user_key ORDER BY min(since) LIMIT $3",
         window_seconds, max_messages, limit)
-    return [r["user_key"] for r in rows]
+    return [(r["user_key"], r["reply_due"]) for r in rows]
 
 
 def _user_lock(user_key: bytes) -> int:
@@ -57,16 +59,16 @@ async def unlock_user(conn: asyncpg.Connection, user_key: bytes) -> None:
     await conn.execute("SELECT pg_advisory_unlock(1300, $1)", _user_lock(user_key) - 2**31)
 
 
-async def next_event(conn: asyncpg.Connection, user_key: bytes, *, window_seconds: float,
-                     max_messages: int) -> asyncpg.Record | None:
-    """The user's oldest waiting message (by when they sent it), unless their rate says it must wait."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def next_events(conn: asyncpg.Connection, user_key: bytes, *, window_seconds: float, max_messages: int,
+                      limit: int) -> list[asyncpg.Record]:
+    """The user's oldest waiting messages (by when they sent them), as many as their rate allows now, at most
+    `limit`."""
+    return list(await conn.fetch(
         "SELECT event_id, event_enc, received_at, attempts FROM line_inbox "
-        "WHERE user_key = $3 AND processed_at IS NULL AND (SELECT count(*) FROM line_inbox h WHERE h.user_key = $3 "
-        "AND h.processed_at > clock_timestamp() - make_interval(secs => $1)) < $2 "
-        "ORDER BY occurred_at, seq LIMIT 1",
-        window_seconds, max_messages, user_key)
-    return row
+        "WHERE user_key = $3 AND processed_at IS NULL ORDER BY occurred_at, seq "
+        "LIMIT GREATEST(0, LEAST($4, $2 - (SELECT count(*) FROM line_inbox h WHERE h.user_key = $3 "
+        "AND h.processed_at > clock_timestamp() - make_interval(secs => $1))))",
+        window_seconds, max_messages, user_key, limit))
 
 
 async def mark_handled(conn: asyncpg.Connection, event_id: str, *, error: str | None = None) -> None:
@@ -86,17 +88,30 @@ async def record_failure(conn: asyncpg.Connection, event_id: str, error: str) ->
 
 
 async def conversation(conn: asyncpg.Connection, user_key: bytes) -> asyncpg.Record | None:
+    """The user's sealed conversation, with its case's status and number if intake holds the case."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT user_id_enc, state_enc, case_id FROM line_conversations WHERE user_key = $1", user_key)
+        "SELECT c.user_id_enc, c.state_enc, c.case_id, k.status, k.case_number FROM line_conversations c "
+        "LEFT JOIN cases k ON k.case_id = c.case_id WHERE c.user_key = $1", user_key)
     return row
 
 
-async def save_conversation(conn: asyncpg.Connection, user_key: bytes, *, user_id_enc: bytes, state_enc: bytes,
-                            case_id: uuid.UUID | None) -> None:
-    await conn.execute(
-        "INSERT INTO line_conversations (user_key, user_id_enc, state_enc, case_id) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (user_key) DO UPDATE SET user_id_enc = $2, state_enc = $3, case_id = $4, updated_at = now()",
-        user_key, user_id_enc, state_enc, case_id)
+# One statement for a message's outcome when nothing else is written with it: one round trip, atomic.
+_HANDLED = """
+WITH saved AS (
+    INSERT INTO line_conversations (user_key, user_id_enc, state_enc, case_id) VALUES ($2, $3, $4, $5)
+    ON CONFLICT (user_key) DO UPDATE SET user_id_enc = $3, state_enc = $4, case_id = $5, updated_at = now()),
+queued AS (
+    INSERT INTO line_replies (reply_id, user_key, reply_token, token_expires_at, messages_enc)
+    SELECT $6::uuid, $2, $7::text, $8::timestamptz, $9::bytea WHERE $9::bytea IS NOT NULL ON CONFLICT (reply_id) DO NOTHING)
+UPDATE line_inbox SET processed_at = clock_timestamp(), last_error = NULL, event_enc = NULL WHERE event_id = $1
+"""
+
+
+async def handled(conn: asyncpg.Connection, event_id: str, user_key: bytes, *, user_id_enc: bytes, state_enc: bytes,
+                  case_id: uuid.UUID | None, reply: Reply | None) -> None:
+    """The message handled: the conversation saved, its answer (if any) queued, its words dropped."""
+    await conn.execute(_HANDLED, event_id, user_key, user_id_enc, state_enc, case_id,
+                       *(reply or Reply(uuid.UUID(int=0), None, None, None)))
 
 
 async def case_status(conn: asyncpg.Connection, case_id: uuid.UUID) -> tuple[str, str] | None:
@@ -105,12 +120,20 @@ async def case_status(conn: asyncpg.Connection, case_id: uuid.UUID) -> tuple[str
     return (row["status"], row["case_number"]) if row else None
 
 
-async def add_reply(conn: asyncpg.Connection, *, reply_id: uuid.UUID, user_key: bytes, reply_token: str | None,
-                    token_expires_at: datetime | None, messages_enc: bytes) -> None:
+class Reply(NamedTuple):
+    """An answer to queue: its id (derived from the message's), the reply token while fresh, the sealed messages."""
+
+    reply_id: uuid.UUID
+    reply_token: str | None
+    token_expires_at: datetime | None
+    messages_enc: bytes | None
+
+
+async def add_reply(conn: asyncpg.Connection, user_key: bytes, reply: Reply) -> None:
     await conn.execute(
         "INSERT INTO line_replies (reply_id, user_key, reply_token, token_expires_at, messages_enc) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reply_id) DO NOTHING",
-        reply_id, user_key, reply_token, token_expires_at, messages_enc)
+        reply.reply_id, user_key, reply.reply_token, reply.token_expires_at, reply.messages_enc)
 
 
 async def due_replies(conn: asyncpg.Connection, user_key: bytes) -> list[asyncpg.Record]:
