@@ -102,7 +102,8 @@ WITH saved AS (
     ON CONFLICT (user_key) DO UPDATE SET user_id_enc = $3, state_enc = $4, case_id = $5, updated_at = now()),
 queued AS (
     INSERT INTO line_replies (reply_id, user_key, reply_token, token_expires_at, messages_enc)
-    SELECT $6::uuid, $2, $7::text, $8::timestamptz, $9::bytea WHERE $9::bytea IS NOT NULL ON CONFLICT (reply_id) DO NOTHING)
+    SELECT $6::uuid, $2, $7::text, $8::timestamptz, $9::bytea WHERE $9::bytea IS NOT NULL
+    ON CONFLICT (reply_id) DO NOTHING)
 UPDATE line_inbox SET processed_at = clock_timestamp(), last_error = NULL, event_enc = NULL WHERE event_id = $1
 """
 
