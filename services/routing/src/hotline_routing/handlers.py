@@ -84,6 +84,12 @@ def _count(decision: Routed | Unroutable, *, trigger: str) -> None:
         ROUTING_DECISIONS.labels(outcome="unroutable", rule=decision.reason_code, trigger=trigger).inc()
 
 
+# Every case passes here: a consumer per partition. Declines, escalations and raised urgencies are a few per
+# hundred cases: one consumer each is plenty, and each idle consumer costs a fetch every half second in this
+# process and in the broker.
+RARE = consumer_options("routing")
+
+
 @router.subscriber(topics.CASE_REPORTED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
 async def on_case_reported(case: CaseReported, runtime: Runtime = Context()) -> None:
     routing = await _routing(runtime)
@@ -130,20 +136,20 @@ async def reroute(runtime: Runtime, *, event_id: uuid.UUID, topic: str, case_id:
     _count(decision, trigger=trigger)
 
 
-@router.subscriber(topics.CASE_DECLINED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+@router.subscriber(topics.CASE_DECLINED.name, **RARE)
 async def on_case_declined(declined: CaseDeclined, runtime: Runtime = Context()) -> None:
     await reroute(runtime, event_id=declined.event_id, topic=topics.CASE_DECLINED.name, case_id=declined.case_id,
                   from_center=declined.center_id, trigger="declined")
 
 
-@router.subscriber(topics.CASE_ESCALATED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+@router.subscriber(topics.CASE_ESCALATED.name, **RARE)
 async def on_case_escalated(escalated: CaseEscalated, runtime: Runtime = Context()) -> None:
     if escalated.reroute:
         await reroute(runtime, event_id=escalated.event_id, topic=topics.CASE_ESCALATED.name,
                       case_id=escalated.case_id, from_center=escalated.center_id, trigger="escalated")
 
 
-@router.subscriber(topics.CASE_URGENCY_RAISED.name, **consumer_options("routing", workers=PARTITION_WORKERS))
+@router.subscriber(topics.CASE_URGENCY_RAISED.name, **RARE)
 async def on_case_urgency_raised(raised: CaseUrgencyRaised, runtime: Runtime = Context()) -> None:
     """The case's current routing again, more urgent: same center and agency (moving a case because it became
     urgent would only delay it), the new priority, and the earlier of the two deadlines. Never lowered."""
