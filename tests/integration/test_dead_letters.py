@@ -18,8 +18,10 @@ from faststream.kafka import KafkaBroker
 
 from hotline_common import deadletters
 from hotline_common.catalogue import apply_catalogue
+from hotline_common.deadletter import MAX_ATTEMPTS
 from hotline_common.events import CaseReported, Category, Channel, Location, TargetGroup
 from hotline_common.kafka import consumer_options, make_broker
+from hotline_common.readmodel import ReadModel
 from hotline_common.settings import ServiceSettings
 from hotline_common.topics import CASE_REPORTED, OPS_AUDIT
 from tests.conftest import eventually
@@ -194,3 +196,58 @@ async def _topics(bootstrap: str) -> set[str]:
     code, infos, _ = await run_cli(bootstrap, "topics", "--json")
     assert code == 0
     return {t["name"] for t in infos}
+
+
+async def test_a_read_model_batch_dead_letters_its_bad_records_alone_and_applies_the_rest_in_order(
+        bootstrap: str) -> None:
+    """A read model (`hotline_common.readmodel`) takes batches: a poisoned record and one whose apply keeps failing
+    are dead-lettered each on its own, with the reason, and the good records around them are applied, in order."""
+    key = uuid.uuid4()  # one key, so one partition and one order
+    cases = [CaseReported(case_id=key, case_number=f"1300-2569-{i:06d}", channel=Channel.line,
+                          category=Category.child_youth, target_group=TargetGroup.child, description=DESCRIPTION,
+                          location=Location(tambon_code="570511")) for i in range(4)]
+    failing = cases[2].event_id
+    applied: list[str] = []
+    tries: list[uuid.UUID] = []
+    model = ReadModel(f"test-rm-{uuid.uuid4().hex[:6]}")
+
+    @model.on(CASE_REPORTED)
+    async def apply(event: CaseReported, runtime: object) -> None:
+        assert runtime == "the runtime"
+        if event.event_id == failing:
+            tries.append(event.event_id)
+            raise ValueError("a bug in the read model, not in the record")
+        if event.case_id == key:  # the group is new: it reads the topic from its start
+            applied.append(event.case_number)
+
+    broker = make_broker(ServiceSettings(KAFKA_BOOTSTRAP_SERVERS=bootstrap), service="test-rm")
+    broker.context.set_global("runtime", "the runtime")
+    broker.include_router(model.router)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        sent = []
+        for i, case in enumerate(cases):
+            body = json.loads(case.model_dump_json())
+            if i == 1:
+                del body["category"]  # poison
+            sent.append(await producer.send_and_wait(CASE_REPORTED.name, json.dumps(body).encode(),
+                                                     key=str(key).encode()))
+        await broker.start()
+        await eventually(lambda: len(applied) == 2 or None, timeout=60, interval=0.2)
+        assert applied == [cases[0].case_number, cases[3].case_number]
+        assert len(tries) == MAX_ATTEMPTS
+
+        async def letters() -> dict[int, deadletters.DeadLetter] | None:
+            found = await deadletters.dead_letters(bootstrap, CASE_REPORTED.name, limit=500)
+            mine = {d.source_offset: d for d in found if d.source_partition == sent[0].partition
+                    and d.source_offset in (sent[1].offset, sent[2].offset)}
+            return mine if len(mine) == 2 else None
+
+        found = await eventually(letters, timeout=30, interval=0.5)
+        poisoned, failed = found[sent[1].offset], found[sent[2].offset]
+        assert poisoned.error == "ValidationError" and "category" in poisoned.reason and poisoned.attempts == 1
+        assert failed.error == "ValueError" and failed.attempts == MAX_ATTEMPTS
+    finally:
+        await producer.stop()
+        await broker.stop()

@@ -64,12 +64,13 @@ async def test_the_producer_is_idempotent_and_waits_for_all_replicas(infra: Infr
 
 
 def test_every_service_subscriber_commits_only_after_its_handler() -> None:
-    from hotline_intake.handlers import router as intake
+    from hotline_intake.handlers import timeline
     from hotline_notify.handlers import router as notify
+    from hotline_ops.handlers import cases
     from hotline_routing.handlers import router as routing
 
-    subscribers = [s for r in (intake, routing, notify) for s in r.subscribers]
-    assert len(subscribers) >= 6
+    subscribers = [s for r in (timeline.router, routing, notify, cases.router) for s in r.subscribers]
+    assert len(subscribers) >= 20
     for sub in subscribers:
         assert sub.ack_policy is AckPolicy.NACK_ON_ERROR, sub
 

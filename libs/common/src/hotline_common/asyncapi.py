@@ -1,8 +1,9 @@
 """A service's AsyncAPI document (FastStream's generator) and a plain page of it, served beside OpenAPI.
 
 The document holds more than the broker's subscribers: the compacted registry topics the service follows as local
-views (`runtime.follow`), and the topics it publishes through the transactional outbox, which never pass through
-a FastStream publisher. Both are declared on a second broker that exists only for the document and never connects.
+views (`runtime.follow`), the topics its read models take in batches of undecoded records (`hotline_common.readmodel`),
+and the topics it publishes through the transactional outbox, which never pass through a FastStream publisher. They
+are declared on a second broker that exists only for the document and never connects.
 
 FastStream's own HTML page loads its renderer from a CDN (unpkg); these pages load nothing from the internet, so
 `/asyncapi` is a page rendered here, without scripts, from the same JSON as `/asyncapi.json`.
@@ -42,6 +43,11 @@ def document(runtime: Runtime, *, title: str, description: str = "", version: st
             docs.subscriber(component.spec.name, title=f"{component.spec.name}:View",
                             description="Read whole at start, then followed live by a consumer outside any group "
                                         "(a local view of the latest record per key).")(_handler_for(component.spec))
+    for spec in runtime.reads:
+        docs.subscriber(spec.name, title=f"{spec.name}:ReadModel",
+                        description=f"Read in batches by the consumer group hotline-{runtime.service} into a read "
+                                    "model (one offset commit per batch; applying an event twice changes nothing). "
+                                    f"Dead letters: {spec.dlq}.")(_handler_for(spec))
     for spec in publishes:
         docs.publisher(spec.name, title=f"{spec.name}:Outbox", schema=spec.model,
                        description="Published through the transactional outbox (CloudEvents binary mode, key = "

@@ -10,6 +10,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY
 
@@ -62,23 +63,31 @@ def make_broker(
 PARTITION_WORKERS = 3
 
 
-# A read model's fetch: wait for this many bytes or this long. Fetching as soon as one record is there costs a
-# fetch round trip per record in the client and the broker (two fifths of the ops process under load); nobody
-# waits on a read model by the half second.
-READ_MODEL_FETCH_BYTES = 64 * 1024
-READ_MODEL_FETCH_WAIT_MS = 500
+# A read model's batch: whatever has arrived, up to this many records, or after this long. One offset commit and one
+# pass through the consumer middlewares per batch instead of per record (an offset commit is a write in the broker);
+# nobody waits on a read model by the half second.
+READ_MODEL_BATCH_RECORDS = 500
+READ_MODEL_BATCH_WAIT_MS = 500
 
 
-def consumer_options(service: str, *, workers: int = 1, read_model: bool = False) -> dict[str, Any]:
-    """Subscriber keyword arguments for a consumer-group member of `service`. `read_model`: a consumer nothing
-    urgent waits on (a timeline, the ops console) fetches in bulk rather than record by record."""
+def consumer_options(service: str, *, workers: int = 1) -> dict[str, Any]:
+    """Subscriber keyword arguments for a consumer-group member of `service`."""
     options: dict[str, Any] = {
         "group_id": f"hotline-{service}",
         "ack_policy": CONSUMER_ACK_POLICY,
         "auto_offset_reset": "earliest",
     }
-    if read_model:
-        options |= {"fetch_min_bytes": READ_MODEL_FETCH_BYTES, "fetch_max_wait_ms": READ_MODEL_FETCH_WAIT_MS}
     if workers > 1:
         options["max_workers"] = workers
     return options
+
+
+def read_model_options(service: str) -> dict[str, Any]:
+    """Subscriber keyword arguments for a read model of `service` (a timeline, the ops console): batches of the
+    undecoded records, for `hotline_common.deadletter.apply_each`."""
+    return consumer_options(service) | {"batch": True, "max_records": READ_MODEL_BATCH_RECORDS,
+                                        "batch_timeout_ms": READ_MODEL_BATCH_WAIT_MS, "decoder": _records}
+
+
+async def _records(msg: StreamMessage[Any]) -> Any:
+    return list(msg.raw_message)

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -23,6 +23,9 @@ from hotline_common.settings import ServiceSettings
 from hotline_common.telemetry import setup_telemetry
 from hotline_common.topics import TopicSpec
 from hotline_common.views import CompactedView
+
+if TYPE_CHECKING:
+    from hotline_common.readmodel import ReadModel
 
 log = logging.getLogger("hotline.runtime")
 T = TypeVar("T")
@@ -81,6 +84,12 @@ class Runtime:
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # False for a service that must keep working while PostgreSQL is away (the watchdog): no pool, no outbox.
     uses_database: bool = True
+    # Topics read by this service's read models, for its AsyncAPI document (their subscribers are not in it).
+    reads: list[TopicSpec] = field(default_factory=list)
+
+    def include_read_model(self, model: ReadModel) -> None:
+        self.broker.include_router(model.router)
+        self.reads += model.specs
 
     def follow(self, spec: TopicSpec, on_change: Callable[[str, Any], None], *, check: str
                ) -> CompactedView[Any]:

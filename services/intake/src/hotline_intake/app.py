@@ -26,7 +26,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = build_runtime(settings, service="intake")
-    runtime.broker.include_router(handlers.router)
+    runtime.include_read_model(handlers.timeline)
     centers = CenterDirectory()
     runtime.extras["centers"] = centers
     runtime.follow(topics.REGISTRY_CENTER, centers.apply, check="center_index")

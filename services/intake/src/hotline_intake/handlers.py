@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from faststream import Context
-from faststream.kafka import KafkaRouter
-
 from hotline_common import topics
 from hotline_common.events import (
     AlertFailed,
@@ -19,14 +16,13 @@ from hotline_common.events import (
     CaseUnroutable,
     Event,
 )
-from hotline_common.kafka import consumer_options
+from hotline_common.readmodel import ReadModel
 from hotline_common.runtime import Runtime
 from hotline_intake import repository
 from hotline_intake.cases import status_move
 
-router = KafkaRouter()
-# The timeline is a read model: fetched in bulk, it follows the other services within half a second.
-OPTIONS = consumer_options("intake", read_model=True)
+# The timeline is a read model: taken in batches, it follows the other services within half a second.
+timeline = ReadModel("intake")
 
 
 async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, detail: dict[str, Any],
@@ -41,8 +37,8 @@ async def record(runtime: Runtime, event: Event, *, case_id: Any, type: str, det
                                       moves_from=moves_from, center_id=center_id)
 
 
-@router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
-async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_ROUTED)
+async def on_case_routed(event: CaseRouted, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="routed", detail={
         "center_id": str(event.center_id) if event.center_id else None, "center_name_th": event.center_name_th,
         "agency_id": str(event.agency_id) if event.agency_id else None, "agency_name_th": event.agency_name_th,
@@ -51,50 +47,50 @@ async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> Non
         "ack_deadline": event.ack_deadline.isoformat() if event.ack_deadline else None}, center_id=event.center_id)
 
 
-@router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)
-async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_UNROUTABLE)
+async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="unroutable", detail={
         "reason": event.reason, "reason_code": event.reason_code,
         "candidates": [c.model_dump() for c in event.candidates]})
 
 
-@router.subscriber(topics.ALERT_SENT.name, **OPTIONS)
-async def on_alert_sent(event: AlertSent, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.ALERT_SENT)
+async def on_alert_sent(event: AlertSent, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="alert_sent", detail={
         "alert_id": str(event.alert_id), "channel": event.channel, "attempts": event.attempts,
         "responder_id": str(event.responder_id)})
 
 
-@router.subscriber(topics.ALERT_FAILED.name, **OPTIONS)
-async def on_alert_failed(event: AlertFailed, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.ALERT_FAILED)
+async def on_alert_failed(event: AlertFailed, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="alert_failed", detail={
         "alert_id": str(event.alert_id), "channel": event.channel, "attempts": event.attempts,
         "error": event.last_error})
 
 
-@router.subscriber(topics.CASE_ESCALATED.name, **OPTIONS)
-async def on_case_escalated(event: CaseEscalated, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_ESCALATED)
+async def on_case_escalated(event: CaseEscalated, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="escalated", detail={
         "level": event.level, "step": event.step, "targets": event.targets, "alerted": event.alerted,
         "reroute": event.reroute, "final": event.final, "reason": event.reason})
 
 
-@router.subscriber(topics.CASE_DECLINED.name, **OPTIONS)
-async def on_case_declined(event: CaseDeclined, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_DECLINED)
+async def on_case_declined(event: CaseDeclined, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="declined", detail={
         "center_id": str(event.center_id), "responder_id": str(event.responder_id) if event.responder_id else None,
         "reason": event.reason, "via": event.via})
 
 
-@router.subscriber(topics.CASE_ACKNOWLEDGED.name, **OPTIONS)
-async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_ACKNOWLEDGED)
+async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="acknowledged", detail={
         "responder_id": str(event.responder_id), "via": event.via, "level": event.level,
         "seconds_to_acknowledge": event.seconds_to_acknowledge,
         "visit_deadline": event.visit_deadline.isoformat() if event.visit_deadline else None})
 
 
-@router.subscriber(topics.CASE_RESOLVED.name, **OPTIONS)
-async def on_case_resolved(event: CaseResolved, runtime: Runtime = Context()) -> None:
+@timeline.on(topics.CASE_RESOLVED)
+async def on_case_resolved(event: CaseResolved, runtime: Runtime) -> None:
     await record(runtime, event, case_id=event.case_id, type="resolved", detail={
         "responder_id": str(event.responder_id), "outcome": event.outcome, "via": event.via})

@@ -28,6 +28,7 @@ def create_app(settings: OpsSettings | None = None) -> FastAPI:
     settings = settings or OpsSettings()
     runtime = build_runtime(settings, service="ops")
     runtime.broker.include_router(handlers.router)
+    runtime.include_read_model(handlers.cases)
     tail: LiveTail[EventView] = LiveTail(settings.kafka_bootstrap_servers, topics=settings.stream_topics,
                                          decode=view_of, keep=settings.stream_replay_events,
                                          client_queue=settings.stream_client_queue,

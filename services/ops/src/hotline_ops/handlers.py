@@ -19,60 +19,60 @@ from hotline_common.events import (
     ServiceHeartbeat,
     WatchdogAlarm,
 )
-from hotline_common.kafka import consumer_options
+from hotline_common.readmodel import ReadModel
 from hotline_common.runtime import Runtime
 from hotline_ops import geo, repository
 
 router = KafkaRouter()
-# One consumer per topic is plenty, fetching in bulk: nothing waits on the ops console by the half second.
-OPTIONS = consumer_options("ops", read_model=True)
+# One consumer per topic is plenty, taking batches: nothing waits on the ops console by the half second.
+cases = ReadModel("ops")
 
 
-@router.subscriber(topics.CASE_REPORTED.name, **OPTIONS)
-async def on_case_reported(event: CaseReported, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_REPORTED)
+async def on_case_reported(event: CaseReported, runtime: Runtime) -> None:
     tambon = geo.tambon_of(event.location)
     async with runtime.db.acquire() as conn:
         await repository.record_reported(conn, event, tambon_code=tambon, province_code=geo.province_of(tambon))
 
 
-@router.subscriber(topics.CASE_ROUTED.name, **OPTIONS)
-async def on_case_routed(event: CaseRouted, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_ROUTED)
+async def on_case_routed(event: CaseRouted, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_routed(conn, event, province_code=geo.province_of(event.tambon_code))
 
 
-@router.subscriber(topics.CASE_UNROUTABLE.name, **OPTIONS)
-async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_UNROUTABLE)
+async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_unroutable(conn, event)
 
 
-@router.subscriber(topics.CASE_URGENCY_RAISED.name, **OPTIONS)
-async def on_case_urgency_raised(event: CaseUrgencyRaised, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_URGENCY_RAISED)
+async def on_case_urgency_raised(event: CaseUrgencyRaised, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_urgency_raised(conn, event)
 
 
-@router.subscriber(topics.CASE_DECLINED.name, **OPTIONS)
-async def on_case_declined(event: CaseDeclined, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_DECLINED)
+async def on_case_declined(event: CaseDeclined, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_declined(conn, event)
 
 
-@router.subscriber(topics.CASE_ESCALATED.name, **OPTIONS)
-async def on_case_escalated(event: CaseEscalated, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_ESCALATED)
+async def on_case_escalated(event: CaseEscalated, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_escalated(conn, event)
 
 
-@router.subscriber(topics.CASE_ACKNOWLEDGED.name, **OPTIONS)
-async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_ACKNOWLEDGED)
+async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_acknowledged(conn, event)
 
 
-@router.subscriber(topics.CASE_RESOLVED.name, **OPTIONS)
-async def on_case_resolved(event: CaseResolved, runtime: Runtime = Context()) -> None:
+@cases.on(topics.CASE_RESOLVED)
+async def on_case_resolved(event: CaseResolved, runtime: Runtime) -> None:
     async with runtime.db.acquire() as conn:
         await repository.record_resolved(conn, event)
 
