@@ -3,22 +3,16 @@ Each event is applied once (its inbox claim in the same statement) and in any or
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
 from faststream import Context
 from faststream.kafka import KafkaRouter
 
 from hotline_common import topics
-from hotline_common.events import (
-    CaseAcknowledged,
-    CaseDeclined,
-    CaseEscalated,
-    CaseReported,
-    CaseResolved,
-    CaseRouted,
-    CaseUnroutable,
-    CaseUrgencyRaised,
-    ServiceHeartbeat,
-    WatchdogAlarm,
-)
+from hotline_common.events import CaseReported, CaseRouted, ServiceHeartbeat, WatchdogAlarm
+from hotline_common.events.base import CaseEvent
 from hotline_common.readmodel import ReadModel
 from hotline_common.runtime import Runtime
 from hotline_ops import geo, repository
@@ -26,6 +20,7 @@ from hotline_ops import geo, repository
 router = KafkaRouter()
 # One consumer per topic is plenty, taking batches: nothing waits on the ops console by the half second.
 cases = ReadModel("ops")
+E = TypeVar("E", bound=CaseEvent)
 
 
 @cases.on(topics.CASE_REPORTED)
@@ -41,40 +36,22 @@ async def on_case_routed(event: CaseRouted, runtime: Runtime) -> None:
         await repository.record_routed(conn, event, province_code=geo.province_of(event.tambon_code))
 
 
-@cases.on(topics.CASE_UNROUTABLE)
-async def on_case_unroutable(event: CaseUnroutable, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_unroutable(conn, event)
+def _applying(record: Callable[[asyncpg.Connection, E], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """The apply of an event whose write needs nothing but the event (`repository.record_*`)."""
+    async def apply(event: E, runtime: Runtime) -> None:
+        async with runtime.db.acquire() as conn:
+            await record(conn, event)
+
+    apply.__name__ = f"on_{record.__name__.removeprefix('record_')}"
+    return apply
 
 
-@cases.on(topics.CASE_URGENCY_RAISED)
-async def on_case_urgency_raised(event: CaseUrgencyRaised, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_urgency_raised(conn, event)
-
-
-@cases.on(topics.CASE_DECLINED)
-async def on_case_declined(event: CaseDeclined, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_declined(conn, event)
-
-
-@cases.on(topics.CASE_ESCALATED)
-async def on_case_escalated(event: CaseEscalated, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_escalated(conn, event)
-
-
-@cases.on(topics.CASE_ACKNOWLEDGED)
-async def on_case_acknowledged(event: CaseAcknowledged, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_acknowledged(conn, event)
-
-
-@cases.on(topics.CASE_RESOLVED)
-async def on_case_resolved(event: CaseResolved, runtime: Runtime) -> None:
-    async with runtime.db.acquire() as conn:
-        await repository.record_resolved(conn, event)
+on_case_unroutable = cases.on(topics.CASE_UNROUTABLE)(_applying(repository.record_unroutable))
+on_case_urgency_raised = cases.on(topics.CASE_URGENCY_RAISED)(_applying(repository.record_urgency_raised))
+on_case_declined = cases.on(topics.CASE_DECLINED)(_applying(repository.record_declined))
+on_case_escalated = cases.on(topics.CASE_ESCALATED)(_applying(repository.record_escalated))
+on_case_acknowledged = cases.on(topics.CASE_ACKNOWLEDGED)(_applying(repository.record_acknowledged))
+on_case_resolved = cases.on(topics.CASE_RESOLVED)(_applying(repository.record_resolved))
 
 
 # The services' health: read live without a group (each console process keeps its own board). Heartbeats from now
