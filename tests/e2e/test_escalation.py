@@ -408,7 +408,7 @@ async def test_a_decline_on_the_page_moves_the_case_to_another_center(
 
     async def rerouted() -> list[dict[str, Any]] | None:
         # The timeline is a read model fed by one consumer per topic: each may trail the alert by up to half a
-        # second (a bulk fetch).
+        # second (a batch).
         timeline = (await intake.get(f"/v1/cases/{case_id}")).json()["timeline"]
         types = [e["type"] for e in timeline]
         return timeline if types.count("routed") >= 2 and "declined" in types else None
