@@ -16,7 +16,6 @@ from hotline_common.kafka import read_model_options
 from hotline_common.runtime import Runtime
 from hotline_common.topics import TopicSpec
 
-E = TypeVar("E", bound=Event)
 Apply = Callable[..., Awaitable[None]]  # (event, *, runtime) -> None; idempotent
 A = TypeVar("A", bound=Apply)
 

@@ -7,8 +7,8 @@ One message: load the sealed conversation, run the pure `conversation.step`, cre
 with a case id derived from the webhook event id, so a retry after a crash finds it instead of reporting twice), then
 at once (one transaction, or one statement when there are no notes) add the notes, save the conversation, queue
 the replies and mark the message handled. A message that fails is tried again on a later pass; the user's later
-messages wait for it. Replies go
-out after that commit, in order; one that fails is retried with backoff (push, with a retry key).
+messages wait for it. Replies go out after that commit, in order; one that fails is retried with backoff (push,
+with a retry key).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class LineInbox(Worker):
                 for row in rows:
                     user_id = await self._handle(conn, user_key, row)
                     if user_id is None:
-                        break  # not handled: it is tried again on a later pass, and the later ones wait for it
+                        break  # to be tried again (or no sender): the turn ends, the later ones wait a pass
                     done += 1 + await self._send_replies(conn, user_key, user_id)
                 return done
             finally:
@@ -110,7 +110,8 @@ class LineInbox(Worker):
 
     # -- one message ------------------------------------------------------------------------------------------
     async def _handle(self, conn: asyncpg.Connection, user_key: bytes, row: asyncpg.Record) -> str | None:
-        """The message handled (or set aside): returns the sender's LINE user id; None if it is to be tried again."""
+        """The message handled (or set aside): returns the sender's LINE user id; None if it is to be tried again
+        (or names no sender)."""
         event_id: str = row["event_id"]
         state: State | None = None
         try:
