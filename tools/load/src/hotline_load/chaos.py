@@ -130,33 +130,32 @@ def kill_service(name: str) -> Fault:
     return fault
 
 
+async def outage(c: Chaos, stop: Callable[[], Any], start: Callable[[], Any], *, timed_stop: bool = True) -> None:
+    """`stop` (off the loop), `knobs.down` seconds away, `start` again: the times of the stop (if `timed_stop`: a kill
+    is instant), of the start and of the whole outage."""
+    t0 = time.perf_counter()
+    await asyncio.to_thread(stop)
+    if timed_stop:
+        c.note("stop", t0)
+    await asyncio.sleep(c.knobs.down)
+    t1 = time.perf_counter()
+    await c.spawn(start)
+    c.note("start", t1)
+    c.note("down", t0)
+
+
 def kafka_down(*, kill: bool) -> Fault:
     async def fault(c: Chaos) -> None:
         kafka = c.infra.kafka
         assert kafka is not None
-        t0 = time.perf_counter()
-        await asyncio.to_thread(kafka.kill if kill else kafka.stop)
-        if not kill:
-            c.note("stop", t0)
-        await asyncio.sleep(c.knobs.down)
-        t1 = time.perf_counter()
-        await c.spawn(kafka.start)
-        c.note("start", t1)
-        c.note("down", t0)
+        await outage(c, kafka.kill if kill else kafka.stop, kafka.start, timed_stop=not kill)
     return fault
 
 
 async def postgres_restart(c: Chaos) -> None:
     pg = c.infra.postgres
     assert pg is not None
-    t0 = time.perf_counter()
-    await asyncio.to_thread(pg.stop)  # SIGINT: fast shutdown, open transactions rolled back
-    c.note("stop", t0)
-    await asyncio.sleep(c.knobs.down)
-    t1 = time.perf_counter()
-    await c.spawn(pg.start)
-    c.note("start", t1)
-    c.note("down", t0)
+    await outage(c, pg.stop, pg.start)  # SIGINT: fast shutdown, open transactions rolled back
 
 
 def channel_phases() -> list[tuple[str, dict[str, Any], float]]:
